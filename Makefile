@@ -1,0 +1,133 @@
+# liblpnas — one Makefile for the library, examples, tests and benches.
+#
+#   make              build/liblpnas.a and every example program (build/bin/)
+#   make test         build and run every Check suite (test/test_*.c)
+#   make test-asan    the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-long    the exhaustive sweeps (LPNAS_TEST_LONG=1)
+#   make bench        throughput tables (bench/bench_*.c)
+#   make demo         the main job: examples/vessel_search on synthetic data
+#   make install PREFIX=/usr/local   archive, headers and lpnas.pc
+#   make clean
+#
+# Never add -ffast-math or -Ofast: they break IEEE special values and may set
+# flush-to-zero process-wide. -ffp-contract=off keeps the compiler from fusing
+# a*b+c into an fma behind our back (clang contracts by default), which would
+# change rounding and break bit-exactness against the reference loops.
+
+CC      ?= cc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+OPT     ?= -O2
+VERSION := 0.1.0
+
+APT_PACKAGES := build-essential pkg-config libopenblas-dev libpng-dev zlib1g-dev check
+
+NEED_DEPS := $(filter-out clean help,$(or $(MAKECMDGOALS),all))
+ifneq ($(NEED_DEPS),)
+ifneq ($(shell pkg-config --exists openblas libpng zlib check 2>/dev/null && echo yes),yes)
+$(error missing dependencies (pkg-config cannot find openblas, libpng, zlib or check): sudo apt-get install -y $(APT_PACKAGES))
+endif
+endif
+
+DEP_CFLAGS := $(shell pkg-config --cflags openblas libpng zlib 2>/dev/null)
+DEP_LIBS   := $(shell pkg-config --libs openblas libpng zlib 2>/dev/null) -lpthread -lm
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -ffp-contract=off \
+              -fno-strict-aliasing $(CFLAGS) $(SAN) -I. -Iinclude $(DEP_CFLAGS) -MMD -MP
+LDFLAGS ?=
+
+LIB_DIRS := base fp16 kernels lib nas
+LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIBRARY  := $(BUILD)/liblpnas.a
+
+EXAMPLES     := $(notdir $(patsubst %/,%,$(wildcard examples/*/)))
+EXAMPLE_BINS := $(EXAMPLES:%=$(BUILD)/bin/%)
+
+TEST_UTIL_SRC := $(filter-out test/test_%.c,$(wildcard test/*.c))
+TEST_UTIL_OBJ := $(TEST_UTIL_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC  := $(wildcard test/test_*.c)
+TEST_BINS := $(TEST_SRC:test/%.c=$(BUILD)/test/%)
+
+BENCH_UTIL_SRC := $(filter-out bench/bench_%.c,$(wildcard bench/*.c))
+BENCH_UTIL_OBJ := $(BENCH_UTIL_SRC:%.c=$(BUILD)/obj/%.o)
+BENCH_SRC  := $(wildcard bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all lib examples tests benches test test-asan test-long bench demo install clean help
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: lib examples
+lib: $(LIBRARY)
+examples: $(EXAMPLE_BINS)
+tests: $(TEST_BINS)
+benches: $(BENCH_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBRARY): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# Each example is a folder examples/NAME/ whose .c files make build/bin/NAME.
+define EXAMPLE_RULE
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard examples/$(1)/*.c)) $(LIBRARY)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBRARY) $$(DEP_LIBS)
+endef
+$(foreach e,$(EXAMPLES),$(eval $(call EXAMPLE_RULE,$(e))))
+
+$(BUILD)/obj/test/%.o: test/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+$(BUILD)/test/%: $(BUILD)/obj/test/%.o $(TEST_UTIL_OBJ) $(LIBRARY)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_UTIL_OBJ) $(LIBRARY) $(CHECK_LIBS) $(DEP_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_UTIL_OBJ) $(LIBRARY)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_UTIL_OBJ) $(LIBRARY) $(DEP_LIBS)
+
+# The examples are built too, because some suites run them end to end.
+test: $(TEST_BINS) $(EXAMPLE_BINS)
+	@BUILD=$(BUILD) sh tools/run_tests.sh $(TEST_BINS)
+
+test-long: $(TEST_BINS) $(EXAMPLE_BINS)
+	@LPNAS_TEST_LONG=1 BUILD=$(BUILD) sh tools/run_tests.sh $(TEST_BINS)
+
+# A separate build tree so sanitized and plain objects never mix.
+test-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  LDFLAGS="-fsanitize=address,undefined" test
+
+bench: $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+demo: $(BUILD)/bin/vessel_search
+	$(BUILD)/bin/vessel_search --out out/demo
+
+install: $(LIBRARY)
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/lpnas
+	install -m 644 $(LIBRARY) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/lpnas.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/lpnas/*.h $(DESTDIR)$(PREFIX)/include/lpnas/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' lpnas.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lpnas.pc
+
+clean:
+	rm -rf build build-asan
+
+help:
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,12 @@
+/* liblpnas — deployment-aligned low-precision neural architecture search.
+ * The one header a user includes. Parts live in include/lpnas/ by topic. */
+#ifndef LPNAS_H
+#define LPNAS_H
+
+#include "lpnas/core.h"
+#include "lpnas/fp16.h"
+#include "lpnas/policy.h"
+#include "lpnas/scaler.h"
+#include "lpnas/latency.h"
+
+#endif

@@ -1,0 +1,27 @@
+/* Shared test helpers: one main per suite, long-mode switch, hex printing. */
+#ifndef LPNAS_CHECK_UTIL_H
+#define LPNAS_CHECK_UTIL_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when LPNAS_TEST_LONG=1 (make test-long): exhaustive sweeps. */
+bool lpnas_test_long(void);
+
+/* Runs the suite, prints Check's summary, exits non-zero on failure. */
+int lpnas_test_run(Suite *s);
+
+/* A tcase with a generous timeout (Check's default of 4 s is too short for
+ * sweeps, and ASan makes everything slower). */
+TCase *lpnas_tcase(const char *name);
+
+/* A fresh, empty temporary directory for file tests; caller frees the path
+ * and may remove the directory with lpnas_test_rmdir. */
+char *lpnas_test_tmpdir(void);
+void lpnas_test_rmdir(const char *path);
+
+#define LPNAS_TEST_MAIN(make_suite) \
+    int main(void) { return lpnas_test_run(make_suite()); }
+
+#endif
