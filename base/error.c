@@ -45,12 +45,18 @@ lpnas_status lpnas_fail(lpnas_status s, const char *fmt, ...)
 
 void lpnas_error_prefix(const char *fmt, ...)
 {
-    char prefix[LPNAS_ERROR_CAP];
-    char old[LPNAS_ERROR_CAP];
+    char joined[LPNAS_ERROR_CAP];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    int n = vsnprintf(joined, sizeof joined, fmt, ap);
     va_end(ap);
-    memcpy(old, error_text, sizeof old);
-    snprintf(error_text, sizeof error_text, "%s%s", prefix, old);
+    if (n < 0) return;
+    size_t used = (size_t)n < sizeof joined ? (size_t)n : sizeof joined - 1;
+    /* Append the old text after the prefix, truncating to the buffer. */
+    size_t old_len = strlen(error_text);
+    size_t room = sizeof joined - 1 - used;
+    size_t take = old_len < room ? old_len : room;
+    memcpy(joined + used, error_text, take);
+    joined[used + take] = '\0';
+    memcpy(error_text, joined, used + take + 1);
 }
