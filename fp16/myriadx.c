@@ -14,9 +14,12 @@
  *           bits shifted out of the f16 field land in bit 15, so every NaN
  *           comes out with the sign bit set: 0xFE00 | top payload bits.
  *   +-inf -> +-inf.
- * This is "nearest, ties away" except where the binary32 addition itself
- * rounds: |x| = 2^(e+1) - 2^(e-11) - 2^(e-23) gives 2^(e+1), not the
- * ties-away result one ulp lower. We keep that quirk: it is the device. */
+ * In the normal range this is exactly "nearest, ties away": the binary32
+ * addition is exact unless the sum reaches the next binade, and then the
+ * truncation gives 2^(e+1), as ties-away does. The differences from IEEE
+ * are the flush/saturation rules and the NaN sign. We still emulate the
+ * addition itself, including its binary32 rounding, so that the code can be
+ * read against the plugin's. */
 #include "fp16/myriadx.h"
 
 uint16_t lpnas_myriadx_f32tof16(float x)
