@@ -13,6 +13,12 @@
 
 #include "lpnas/fp16.h"
 
+#if defined(__GNUC__)
+#define LPNAS_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define LPNAS_ALWAYS_INLINE inline
+#endif
+
 #define LPNAS_F16_SIGN 0x8000u
 #define LPNAS_F16_EXP 0x7C00u
 #define LPNAS_F16_MANT 0x03FFu
@@ -65,26 +71,10 @@ static inline bool lpnas_f16_bits_snan(uint16_t b)
     return (b & 0x7E00u) == 0x7C00u && (b & 0x01FFu) != 0;
 }
 
-/* A finite binary16 as sig * 2^exp with sig < 2^11 (0 for zeros). */
-static inline void lpnas_f16_unpack(uint16_t b, uint32_t *sig, int *exp)
-{
-    uint32_t e = (b >> 10) & 0x1Fu;
-    uint32_t m = b & LPNAS_F16_MANT;
-    if (e == 0) {
-        *sig = m;
-        *exp = -24;
-    } else {
-        *sig = m | 0x400u;
-        *exp = (int)e - 25;
-    }
-}
-
-/* Rounds the nonzero value (-1)^sign * sig * 2^exp to binary16 in mode rm,
+/* Every arithmetic result is rounded by lpnas_f16_round_core() below
+ * (directly, through lpnas_f16_round_pack() or lpnas_f16_round_f64()),
  * raising INEXACT, OVERFLOW and UNDERFLOW (tininess after rounding) as
- * SoftFloat does. This is the single place where arithmetic results get
- * rounded. */
-lpnas_f16 lpnas_f16_round_pack(bool sign, int exp, uint64_t sig, lpnas_round rm, unsigned *flags);
-
+ * SoftFloat does. */
 /* Rounds a double whose rounding to binary16 equals that of the exact
  * result (exact values, or faithful ones that no binary16 rounding boundary
  * separates from the exact result). Zeros keep their sign; inf stays inf;
@@ -93,15 +83,17 @@ lpnas_f16 lpnas_f16_round_f64(double x, lpnas_round rm, unsigned *flags);
 
 /* What the addend must be so that (sig + addend) >> shift is sig rounded in
  * mode rm at bit `shift` (1..63). lsb is bit `shift` of sig (for ties to even). */
-static inline uint64_t lpnas_round_addend(lpnas_round rm, bool sign, unsigned shift, uint64_t lsb)
+static LPNAS_ALWAYS_INLINE uint64_t lpnas_round_addend(lpnas_round rm, bool sign, unsigned shift, uint64_t lsb)
 {
     uint64_t half = (uint64_t)1 << (shift - 1);
+    uint64_t all = half + (half - 1);
+    uint64_t neg = -(uint64_t)sign; /* all ones for negative: no branch on a data-dependent sign */
     switch (rm) {
     case LPNAS_RNE: return half - 1 + lsb;
     case LPNAS_RNA: return half;
     case LPNAS_RTZ: return 0;
-    case LPNAS_RUP: return sign ? 0 : half + (half - 1);
-    case LPNAS_RDN: return sign ? half + (half - 1) : 0;
+    case LPNAS_RUP: return all & ~neg;
+    case LPNAS_RDN: return all & neg;
     }
     return half - 1 + lsb;
 }
@@ -112,6 +104,92 @@ static inline uint16_t lpnas_f16_overflow_bits(bool sign, lpnas_round rm)
 {
     bool to_max = rm == LPNAS_RTZ || (rm == LPNAS_RUP && sign) || (rm == LPNAS_RDN && !sign);
     return (uint16_t)((sign ? LPNAS_F16_SIGN : 0) | (to_max ? LPNAS_F16_MAX : LPNAS_F16_INF));
+}
+
+/* The rounding core. sig has its leading one at bit 62 (so sig + addend
+ * never overflows) and weighs 2^(e-62): the value is 1.xxx * 2^e.
+ *
+ * A normal result keeps 11 bits (the last weighs 2^(e-10)), a subnormal
+ * one fewer, its last bit weighing 2^-24: shift = 52 + max(0, -14 - e).
+ * Packing: bits = ((e + 14) << 10) + q for e >= -14, with q in
+ * [2^10, 2^11]: the implicit bit of q adds the 1 of the biased exponent
+ * (e + 15), and a carry to q == 2^11 bumps the exponent by itself. For
+ * e < -14 bits = q, and q == 2^10 is exactly the smallest normal. */
+/* Inlined into every operation: a call here costs as much as the rounding. */
+static LPNAS_ALWAYS_INLINE lpnas_f16 lpnas_f16_round_core(bool sign, int e, uint64_t sig, lpnas_round rm, unsigned *flags)
+{
+    uint16_t sbit = sign ? LPNAS_F16_SIGN : 0;
+    /* No early exit for huge e: bits below is then >= 0x7C00 and the
+     * overflow test catches it (e <= 1023 keeps it within 32 bits). The
+     * other cases are selected, not branched on: random data makes every
+     * outcome (normal, subnormal, far below) equally unpredictable. */
+    int shift = 52 + (e < -14 ? -14 - e : 0);
+    bool far = shift > 63; /* value < 2^-25, half the smallest subnormal: 0 or 2^-24 */
+    unsigned sh = far ? 63 : (unsigned)shift;
+    uint64_t qn = (sig + lpnas_round_addend(rm, sign, sh, (sig >> sh) & 1)) >> sh;
+    uint64_t q_far = (rm == LPNAS_RUP && !sign) || (rm == LPNAS_RDN && sign);
+    uint64_t q = far ? q_far : qn;
+    bool inexact = far | ((sig & (((uint64_t)1 << sh) - 1)) != 0);
+    uint32_t bits = e >= -14 ? ((uint32_t)(e + 14) << 10) + (uint32_t)q : (uint32_t)q;
+    if (bits >= LPNAS_F16_INF) {
+        if (flags)
+            *flags |= LPNAS_FLAG_OVERFLOW | LPNAS_FLAG_INEXACT;
+        return lpnas_f16_make(lpnas_f16_overflow_bits(sign, rm));
+    }
+    if (flags) {
+        /* Tininess after rounding: the result rounded to 11 bits with an
+         * unbounded exponent is below 2^-14. Only e == -15 can round up to
+         * 2^-14 and escape. Branch-free on the common path: whether a
+         * result is inexact is data, not a pattern a predictor can learn. */
+        bool tiny = e < -14;
+        if (e == -15) {
+            uint64_t q11 = (sig + lpnas_round_addend(rm, sign, 52, (sig >> 52) & 1)) >> 52;
+            tiny = q11 < ((uint64_t)1 << 11);
+        }
+        *flags |= (unsigned)inexact * (LPNAS_FLAG_INEXACT | (tiny ? LPNAS_FLAG_UNDERFLOW : 0u));
+    }
+    return lpnas_f16_make((uint16_t)(sbit | bits));
+}
+
+/* Rounds the nonzero value (-1)^sign * sig * 2^exp: normalizes so the
+ * leading one sits at bit 62 (e is then its unbiased binary exponent) and
+ * hands over to the core. */
+static LPNAS_ALWAYS_INLINE lpnas_f16 lpnas_f16_round_pack(bool sign, int exp, uint64_t sig, lpnas_round rm, unsigned *flags)
+{
+    unsigned lz = (unsigned)__builtin_clzll(sig);
+    if (lz >= 1)
+        sig <<= lz - 1;
+    else
+        sig = (sig >> 1) | (sig & 1); /* bit 63 set: shift right, keep the lost bit sticky */
+    return lpnas_f16_round_core(sign, exp + 63 - (int)lz, sig, rm, flags);
+}
+
+/* A finite nonzero double's significand (leading one at bit 62) and
+ * exponent; binary64 subnormals never reach here from our operations, but
+ * are handled (they round like any value below 2^-25). */
+static inline lpnas_f16 lpnas_f16_round_f64_inline(double x, lpnas_round rm, unsigned *flags)
+{
+    uint64_t u = lpnas_f64_bits(x);
+    bool sign = (u >> 63) != 0;
+    int E = (int)((u >> 52) & 0x7FF);
+    if (E == 0)
+        return lpnas_f16_round_pack(sign, -1074, u & 0xFFFFFFFFFFFFFull, rm, flags);
+    uint64_t sig = ((u & 0xFFFFFFFFFFFFFull) | ((uint64_t)1 << 52)) << 10;
+    return lpnas_f16_round_core(sign, E - 1023, sig, rm, flags);
+}
+
+/* A finite binary16 magnitude as an exact double: sig * 2^(e-25), with the
+ * subnormal case folded into the table (e = 0 scales like e = 1). */
+static inline double lpnas_f16_mag_f64(uint16_t b)
+{
+    static const double scale[32] = {
+        0x1p-24, 0x1p-24, 0x1p-23, 0x1p-22, 0x1p-21, 0x1p-20, 0x1p-19, 0x1p-18,
+        0x1p-17, 0x1p-16, 0x1p-15, 0x1p-14, 0x1p-13, 0x1p-12, 0x1p-11, 0x1p-10,
+        0x1p-9,  0x1p-8,  0x1p-7,  0x1p-6,  0x1p-5,  0x1p-4,  0x1p-3,  0x1p-2,
+        0x1p-1,  0x1p0,   0x1p1,   0x1p2,   0x1p3,   0x1p4,   0x1p5,   0x1p6};
+    uint32_t e = (b >> 10) & 0x1F;
+    uint32_t sig = (b & LPNAS_F16_MANT) | (e ? 0x400u : 0);
+    return (double)sig * scale[e];
 }
 
 #endif

@@ -6,72 +6,6 @@
  * and leaves as binary16 bits with SoftFloat's flags. */
 #include "fp16/f16_internal.h"
 
-/* Significands are normalized so their leading one is bit 62: then
- * sig + addend (addend < 2^63) never overflows 64 bits. */
-#define LEAD 62
-
-lpnas_f16 lpnas_f16_round_pack(bool sign, int exp, uint64_t sig, lpnas_round rm, unsigned *flags)
-{
-    unsigned lz = (unsigned)__builtin_clzll(sig);
-    /* value = sig * 2^exp; after the shift the leading one sits at bit 62,
-     * and e is the unbiased binary exponent of that leading one. */
-    if (lz >= 1)
-        sig <<= lz - 1;
-    else
-        sig = (sig >> 1) | (sig & 1); /* bit 63 set: shift right, keep the lost bit sticky */
-    int e = exp + 63 - (int)lz;
-    uint16_t sbit = sign ? LPNAS_F16_SIGN : 0;
-    unsigned fl = 0;
-
-    if (e > 15) { /* >= 2^16: overflows in every mode */
-        if (flags)
-            *flags |= LPNAS_FLAG_OVERFLOW | LPNAS_FLAG_INEXACT;
-        return lpnas_f16_make(lpnas_f16_overflow_bits(sign, rm));
-    }
-
-    /* Keep 11 bits for a normal result; fewer below 2^-14 (subnormal). The
-     * result's last kept bit has weight 2^(e-10), but never below 2^-24. */
-    int shift = LEAD - 10 + (e < -14 ? -14 - e : 0);
-    uint64_t q;
-    bool inexact;
-    if (shift >= 64) {
-        /* value < 2^-25 = half the smallest subnormal: 0 or 2^-24 */
-        q = (rm == LPNAS_RUP && !sign) || (rm == LPNAS_RDN && sign);
-        inexact = true;
-    } else {
-        uint64_t lsb = (sig >> shift) & 1;
-        q = (sig + lpnas_round_addend(rm, sign, (unsigned)shift, lsb)) >> shift;
-        inexact = (sig & (((uint64_t)1 << shift) - 1)) != 0;
-    }
-
-    /* Normal: bits = (biased exponent - 1) << 10 + q, q in [2^10, 2^11]; a
-     * carry out of the significand (q == 2^11) bumps the exponent by itself.
-     * Subnormal: bits = q, and q == 2^10 is exactly the smallest normal. */
-    uint32_t bits = e >= -14 ? ((uint32_t)(e + 14) << 10) + (uint32_t)q : (uint32_t)q;
-    if (bits >= LPNAS_F16_INF) {
-        if (flags)
-            *flags |= LPNAS_FLAG_OVERFLOW | LPNAS_FLAG_INEXACT;
-        return lpnas_f16_make(lpnas_f16_overflow_bits(sign, rm));
-    }
-    if (inexact) {
-        fl |= LPNAS_FLAG_INEXACT;
-        /* Tininess after rounding: the result rounded to 11 bits with an
-         * unbounded exponent is below 2^-14. Only e == -15 can round up to
-         * 2^-14 and escape. */
-        bool tiny = e < -14;
-        if (e == -15) {
-            unsigned sh = LEAD - 10;
-            uint64_t qn = (sig + lpnas_round_addend(rm, sign, sh, (sig >> sh) & 1)) >> sh;
-            tiny = qn < ((uint64_t)1 << 11);
-        }
-        if (tiny)
-            fl |= LPNAS_FLAG_UNDERFLOW;
-    }
-    if (flags)
-        *flags |= fl;
-    return lpnas_f16_make((uint16_t)(sbit | bits));
-}
-
 lpnas_f16 lpnas_f16_round_f64(double x, lpnas_round rm, unsigned *flags)
 {
     uint64_t u = lpnas_f64_bits(x);
@@ -83,9 +17,7 @@ lpnas_f16 lpnas_f16_round_f64(double x, lpnas_round rm, unsigned *flags)
                                 : (uint16_t)((sign ? LPNAS_F16_SIGN : 0) | LPNAS_F16_INF));
     if (E == 0 && m == 0)
         return lpnas_f16_make(sign ? LPNAS_F16_SIGN : 0);
-    if (E == 0) /* binary64 subnormal: far below binary16's range */
-        return lpnas_f16_round_pack(sign, -1074, m, rm, flags);
-    return lpnas_f16_round_pack(sign, (int)E - 1075, m | ((uint64_t)1 << 52), rm, flags);
+    return lpnas_f16_round_f64_inline(x, rm, flags);
 }
 
 /* NaN conversions keep the sign and the top payload bits and set the quiet
@@ -104,11 +36,26 @@ lpnas_f16 lpnas_f16_from_f32(float x, lpnas_round rm, unsigned *flags)
             *flags |= LPNAS_FLAG_INVALID; /* signaling NaN */
         return lpnas_f16_make((uint16_t)(sbit | 0x7E00u | (m >> 13)));
     }
+    if (E >= 113 && E <= 142) {
+        /* Fast path, result normal or overflowing by carry: keep 11 of the
+         * 24 bits (shift 13); bits = ((E - 113) << 10) + q as in round_core. */
+        uint32_t sig = m | 0x800000u;
+        uint32_t q = (uint32_t)((sig + lpnas_round_addend(rm, sign, 13, (sig >> 13) & 1)) >> 13);
+        uint32_t bits = ((E - 113) << 10) + q;
+        if (bits >= LPNAS_F16_INF) {
+            if (flags)
+                *flags |= LPNAS_FLAG_OVERFLOW | LPNAS_FLAG_INEXACT;
+            return lpnas_f16_make(lpnas_f16_overflow_bits(sign, rm));
+        }
+        if ((m & 0x1FFF) && flags)
+            *flags |= LPNAS_FLAG_INEXACT;
+        return lpnas_f16_make((uint16_t)(sbit | bits));
+    }
     if (E == 0 && m == 0)
         return lpnas_f16_make(sbit);
     if (E == 0)
         return lpnas_f16_round_pack(sign, -149, m, rm, flags);
-    return lpnas_f16_round_pack(sign, (int)E - 150, m | 0x800000u, rm, flags);
+    return lpnas_f16_round_core(sign, (int)E - 127, (uint64_t)(m | 0x800000u) << 39, rm, flags);
 }
 
 lpnas_f16 lpnas_f16_from_f64(double x, lpnas_round rm, unsigned *flags)
