@@ -113,8 +113,14 @@ test-asan:
 bench: $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
+# The main job is examples/vessel_search; until it exists, a small fp16 example.
+ifneq ($(wildcard examples/vessel_search),)
 demo: $(BUILD)/bin/vessel_search
 	$(BUILD)/bin/vessel_search --out out/demo
+else
+demo: $(BUILD)/bin/fp16_demo
+	$(BUILD)/bin/fp16_demo
+endif
 
 install: $(LIBRARY)
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/lpnas
