@@ -42,18 +42,19 @@ static int cmp_mag(const struct signed_ctx *c, double y)
     return c->neg ? -c->cmp(c->ctx, -y) : c->cmp(c->ctx, y);
 }
 
-uint16_t lpnas_ref_round(lpnas_ref_cmp cmp, const void *ctx, lpnas_round rm, unsigned *flags)
+/* The bracket of |x| and the comparisons every mode needs, found once. */
+struct bracket {
+    int neg, huge, exact, k, cm, below_min, tiny_nearest, tiny_away;
+};
+
+static void find_bracket(lpnas_ref_cmp cmp, const void *ctx, struct bracket *b)
 {
     build_table();
     struct signed_ctx c = {cmp, ctx, cmp(ctx, 0.0) < 0};
-    uint16_t sign = c.neg ? 0x8000 : 0;
-    int away_dir = (rm == LPNAS_RUP && !c.neg) || (rm == LPNAS_RDN && c.neg);
-    int toward_zero = rm == LPNAS_RTZ || (rm == LPNAS_RUP && c.neg) || (rm == LPNAS_RDN && !c.neg);
-
-    if (cmp_mag(&c, 65536.0) >= 0) { /* rounds to >= 2^16 in every mode */
-        *flags |= LPNAS_FLAG_OVERFLOW | LPNAS_FLAG_INEXACT;
-        return (uint16_t)(sign | (toward_zero ? 0x7BFF : 0x7C00));
-    }
+    b->neg = c.neg;
+    b->huge = cmp_mag(&c, 65536.0) >= 0; /* rounds to >= 2^16 in every mode */
+    if (b->huge)
+        return;
     /* largest k with table[k] <= |x| */
     int lo = 0, hi = 0x7C00;
     while (hi - lo > 1) {
@@ -63,39 +64,70 @@ uint16_t lpnas_ref_round(lpnas_ref_cmp cmp, const void *ctx, lpnas_round rm, uns
         else
             hi = mid;
     }
-    int k = lo;
-    if (cmp_mag(&c, table[k]) == 0)
-        return (uint16_t)(sign | k);
-    int cm = cmp_mag(&c, (table[k] + table[k + 1]) / 2);
+    b->k = lo;
+    b->exact = cmp_mag(&c, table[lo]) == 0;
+    if (b->exact)
+        return;
+    b->cm = cmp_mag(&c, (table[lo] + table[lo + 1]) / 2);
+    /* tininess after rounding: would |x| rounded to 11 bits with an
+     * unbounded exponent be below 2^-14? Only [2^-15, 2^-14) is in doubt. */
+    double min_normal = ldexp(1.0, -14);
+    b->below_min = cmp_mag(&c, min_normal) < 0;
+    if (!b->below_min) {
+        b->tiny_nearest = b->tiny_away = 0;
+    } else if (cmp_mag(&c, ldexp(1.0, -15)) < 0) {
+        b->tiny_nearest = b->tiny_away = 1;
+    } else {
+        b->tiny_nearest = cmp_mag(&c, min_normal - ldexp(1.0, -26)) < 0;
+        b->tiny_away = cmp_mag(&c, min_normal - ldexp(1.0, -25)) <= 0;
+    }
+}
+
+static uint16_t decide(const struct bracket *b, lpnas_round rm, unsigned *flags)
+{
+    uint16_t sign = b->neg ? 0x8000 : 0;
+    int away_dir = (rm == LPNAS_RUP && !b->neg) || (rm == LPNAS_RDN && b->neg);
+    int toward_zero = rm == LPNAS_RTZ || (rm == LPNAS_RUP && b->neg) || (rm == LPNAS_RDN && !b->neg);
+    if (b->huge) {
+        *flags |= LPNAS_FLAG_OVERFLOW | LPNAS_FLAG_INEXACT;
+        return (uint16_t)(sign | (toward_zero ? 0x7BFF : 0x7C00));
+    }
+    if (b->exact)
+        return (uint16_t)(sign | b->k);
     int up = 0;
     switch (rm) {
-    case LPNAS_RNE: up = cm > 0 || (cm == 0 && (k & 1)); break;
-    case LPNAS_RNA: up = cm >= 0; break;
+    case LPNAS_RNE: up = b->cm > 0 || (b->cm == 0 && (b->k & 1)); break;
+    case LPNAS_RNA: up = b->cm >= 0; break;
     default: up = away_dir; break;
     }
-    int r = k + up;
+    int r = b->k + up;
     *flags |= LPNAS_FLAG_INEXACT;
     if (r == 0x7C00) {
         *flags |= LPNAS_FLAG_OVERFLOW;
         return (uint16_t)(sign | 0x7C00);
     }
-    /* tininess after rounding: would |x| rounded to 11 bits with an
-     * unbounded exponent be below 2^-14? */
-    double min_normal = ldexp(1.0, -14);
-    int tiny;
-    if (cmp_mag(&c, min_normal) >= 0)
-        tiny = 0;
-    else if (cmp_mag(&c, ldexp(1.0, -15)) < 0)
-        tiny = 1;
-    else if (rm == LPNAS_RNE || rm == LPNAS_RNA)
-        tiny = cmp_mag(&c, min_normal - ldexp(1.0, -26)) < 0;
-    else if (away_dir)
-        tiny = cmp_mag(&c, min_normal - ldexp(1.0, -25)) <= 0;
-    else
-        tiny = 1;
+    /* toward zero, everything below 2^-14 stays below it */
+    int tiny = (rm == LPNAS_RNE || rm == LPNAS_RNA) ? b->tiny_nearest : away_dir ? b->tiny_away : b->below_min;
     if (tiny)
         *flags |= LPNAS_FLAG_UNDERFLOW;
     return (uint16_t)(sign | r);
+}
+
+uint16_t lpnas_ref_round(lpnas_ref_cmp cmp, const void *ctx, lpnas_round rm, unsigned *flags)
+{
+    struct bracket b;
+    find_bracket(cmp, ctx, &b);
+    return decide(&b, rm, flags);
+}
+
+void lpnas_ref_round_all(lpnas_ref_cmp cmp, const void *ctx, uint16_t out[5], unsigned flags[5])
+{
+    struct bracket b;
+    find_bracket(cmp, ctx, &b);
+    for (int m = 0; m < 5; m++) {
+        flags[m] = 0;
+        out[m] = decide(&b, (lpnas_round)m, &flags[m]);
+    }
 }
 
 static int cmp_double(const void *ctx, double y)
@@ -107,6 +139,11 @@ static int cmp_double(const void *ctx, double y)
 uint16_t lpnas_ref_round_double(double x, lpnas_round rm, unsigned *flags)
 {
     return lpnas_ref_round(cmp_double, &x, rm, flags);
+}
+
+void lpnas_ref_round_double_all(double x, uint16_t out[5], unsigned flags[5])
+{
+    lpnas_ref_round_all(cmp_double, &x, out, flags);
 }
 
 uint64_t lpnas_ref_rand(uint64_t *state)

@@ -22,6 +22,10 @@ double lpnas_ref_f16_value(uint16_t b);
 /* Rounds the nonzero exact x described by cmp in mode rm; flags OR-ed. */
 uint16_t lpnas_ref_round(lpnas_ref_cmp cmp, const void *ctx, lpnas_round rm, unsigned *flags);
 
+/* All five modes at once (indexed by lpnas_round), one bracket search. */
+void lpnas_ref_round_all(lpnas_ref_cmp cmp, const void *ctx, uint16_t out[5], unsigned flags[5]);
+void lpnas_ref_round_double_all(double x, uint16_t out[5], unsigned flags[5]);
+
 /* Rounds a double (exact: compared directly). x must be finite and nonzero. */
 uint16_t lpnas_ref_round_double(double x, lpnas_round rm, unsigned *flags);
 
