@@ -1,4 +1,4 @@
-#include "test/gradcheck.h"
+#include "gradcheck.h"
 
 #include <math.h>
 #include <stdio.h>

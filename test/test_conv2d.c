@@ -1,0 +1,256 @@
+/* conv2d: backward against central differences of a binary64 loss, the fast
+ * FP32 path against the reference loop, the device paths (fp32-accumulate
+ * within one binary16 ulp, fp16-accumulate bit-exact with the lpnas_f16_fma
+ * chain), and bad shapes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "gradcheck.h"
+#include "kernels/conv2d.h"
+
+typedef struct {
+    int n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups;
+    int bias;
+} conv_case;
+
+static const conv_case CASES[] = {
+    {1, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    /* plain 3x3 */
+    {2, 4, 7, 5, 6, 3, 3, 2, 2, 1, 1, 1, 1, 2, 1},    /* batch 2, odd sizes, stride 2, groups 2 */
+    {1, 6, 9, 9, 6, 3, 3, 1, 1, 2, 2, 2, 2, 6, 0},    /* depthwise, dilation 2, no bias */
+    {2, 5, 6, 7, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1},    /* 1x1 as a bare GEMM */
+    {1, 2, 11, 10, 3, 5, 5, 1, 2, 2, 1, 1, 1, 1, 1},  /* 5x5, unequal stride and padding */
+    {1, 8, 6, 6, 16, 1, 1, 2, 2, 0, 0, 1, 1, 4, 0},   /* 1x1 stride 2, groups 4 */
+    {2, 3, 5, 5, 2, 3, 2, 1, 1, 0, 1, 1, 1, 1, 1},    /* rectangular kernel */
+};
+#define NCASES (sizeof CASES / sizeof CASES[0])
+
+static lpnas_conv_params params_of(const conv_case *k)
+{
+    lpnas_conv_params p = {k->kh, k->kw, k->sh, k->sw, k->ph, k->pw, k->dh, k->dw, k->groups};
+    return p;
+}
+
+static uint64_t rng_state = 1;
+static float frand(void)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((double)(rng_state >> 11) * 0x1p-53 * 2.0 - 1.0);
+}
+
+static void fill(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = frand();
+}
+
+/* L = sum(out * r) with out computed in binary64 by direct loops. */
+struct loss_ctx {
+    const conv_case *k;
+    lpnas_shape s, o;
+    const float *in, *w, *b, *r;
+};
+
+static double loss64(void *vctx)
+{
+    struct loss_ctx *c = vctx;
+    const conv_case *k = c->k;
+    int cg = k->c / k->groups, og = k->oc / k->groups;
+    double L = 0;
+    for (int n = 0; n < c->o.n; n++)
+        for (int oc = 0; oc < c->o.c; oc++)
+            for (int oy = 0; oy < c->o.h; oy++)
+                for (int ox = 0; ox < c->o.w; ox++) {
+                    double acc = c->b ? c->b[oc] : 0;
+                    int g = oc / og;
+                    for (int ci = 0; ci < cg; ci++)
+                        for (int ky = 0; ky < k->kh; ky++)
+                            for (int kx = 0; kx < k->kw; kx++) {
+                                int iy = oy * k->sh - k->ph + ky * k->dh, ix = ox * k->sw - k->pw + kx * k->dw;
+                                if (iy < 0 || iy >= k->h || ix < 0 || ix >= k->w)
+                                    continue;
+                                acc += (double)c->w[((oc * cg + ci) * k->kh + ky) * k->kw + kx] *
+                                       c->in[lpnas_shape_at(c->s, n, g * cg + ci, iy, ix)];
+                            }
+                    L += acc * c->r[lpnas_shape_at(c->o, n, oc, oy, ox)];
+                }
+    return L;
+}
+
+START_TEST(backward_matches_finite_differences)
+{
+    for (size_t t = 0; t < NCASES; t++) {
+        const conv_case *k = &CASES[t];
+        lpnas_conv_params p = params_of(k);
+        lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
+        ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
+        size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o);
+        size_t nw = (size_t)k->oc * (k->c / k->groups) * k->kh * k->kw;
+        float *in = malloc(ni * 4), *w = malloc(nw * 4), *b = malloc((size_t)k->oc * 4), *r = malloc(no * 4);
+        float *din = calloc(ni, 4), *dw = calloc(nw, 4), *db = calloc((size_t)k->oc, 4);
+        float *ws = malloc((lpnas_conv2d_workspace(s, k->oc, &p) + 1) * 4);
+        fill(in, ni);
+        fill(w, nw);
+        fill(b, (size_t)k->oc);
+        fill(r, no);
+        lpnas_conv2d_backward(din, dw, k->bias ? db : NULL, r, in, w, s, k->oc, &p, NULL, ws);
+        struct loss_ctx c = {k, s, o, in, w, k->bias ? b : NULL, r};
+        lpnas_gradcheck_options go = lpnas_gradcheck_defaults();
+        go.rtol = 1e-3;
+        go.atol = 1e-4;
+        char what[64];
+        snprintf(what, sizeof what, "case %zu din", t);
+        ck_assert_uint_eq(lpnas_gradcheck(what, loss64, &c, in, din, ni, &go), 0);
+        snprintf(what, sizeof what, "case %zu dweight", t);
+        ck_assert_uint_eq(lpnas_gradcheck(what, loss64, &c, w, dw, nw, &go), 0);
+        if (k->bias) {
+            snprintf(what, sizeof what, "case %zu dbias", t);
+            ck_assert_uint_eq(lpnas_gradcheck(what, loss64, &c, b, db, (size_t)k->oc, &go), 0);
+        }
+        /* the reference backward agrees */
+        float *din2 = calloc(ni, 4), *dw2 = calloc(nw, 4), *db2 = calloc((size_t)k->oc, 4);
+        lpnas_conv2d_backward_ref(din2, dw2, db2, r, in, w, s, k->oc, &p);
+        for (size_t i = 0; i < ni; i++)
+            LPNAS_REQUIRE(fabsf(din[i] - din2[i]) <= 1e-4f * (1 + fabsf(din2[i])), "case %zu din[%zu]", t, i);
+        for (size_t i = 0; i < nw; i++)
+            LPNAS_REQUIRE(fabsf(dw[i] - dw2[i]) <= 1e-4f * (1 + fabsf(dw2[i])), "case %zu dw[%zu]", t, i);
+        free(din2), free(dw2), free(db2);
+        free(in), free(w), free(b), free(r), free(din), free(dw), free(db), free(ws);
+    }
+}
+END_TEST
+
+static void run_paths(const conv_case *k, const lpnas_policy *pol, lpnas_act act, float **fast, float **ref,
+                      size_t *no_out)
+{
+    lpnas_conv_params p = params_of(k);
+    lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
+    ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
+    size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o);
+    size_t nw = (size_t)k->oc * (k->c / k->groups) * k->kh * k->kw;
+    float *in = malloc(ni * 4), *w = malloc(nw * 4), *b = malloc((size_t)k->oc * 4);
+    fill(in, ni);
+    fill(w, nw);
+    fill(b, (size_t)k->oc);
+    for (size_t i = 0; i < ni; i++)
+        in[i] *= 8; /* larger sums: more rounding */
+    /* device values in, as the network would give them */
+    lpnas_policy_round_host(pol, in, ni);
+    lpnas_policy_round_host(pol, w, nw);
+    lpnas_policy_round_host(pol, b, (size_t)k->oc);
+    *fast = malloc(no * 4);
+    *ref = malloc(no * 4);
+    float *ws = malloc((lpnas_conv2d_workspace(s, k->oc, &p) + 1) * 4);
+    lpnas_conv2d_forward(*fast, in, w, k->bias ? b : NULL, s, k->oc, &p, act, pol, ws);
+    lpnas_conv2d_forward_ref(*ref, in, w, k->bias ? b : NULL, s, k->oc, &p, act, pol);
+    *no_out = no;
+    free(in), free(w), free(b), free(ws);
+}
+
+START_TEST(fp32_fast_matches_reference)
+{
+    for (size_t t = 0; t < NCASES; t++) {
+        float *fast, *ref;
+        size_t no;
+        run_paths(&CASES[t], NULL, t % 2 ? LPNAS_KACT_RELU : LPNAS_KACT_RELU6, &fast, &ref, &no);
+        for (size_t i = 0; i < no; i++)
+            LPNAS_REQUIRE(fabsf(fast[i] - ref[i]) <= 1e-5f * (1 + fabsf(ref[i])), "case %zu out[%zu]: %g vs %g", t, i,
+                          (double)fast[i], (double)ref[i]);
+        free(fast), free(ref);
+    }
+}
+END_TEST
+
+static float ulp16(float x)
+{
+    int e = ilogbf(fabsf(x));
+    return ldexpf(1.0f, (e < -14 ? -14 : e) - 10);
+}
+
+START_TEST(fp32_accumulate_policy)
+{
+    const lpnas_policy *mx;
+    lpnas_policy_get("myriadx", &mx);
+    for (size_t t = 0; t < NCASES; t++) {
+        float *fast, *ref;
+        size_t no;
+        run_paths(&CASES[t], mx, LPNAS_KACT_NONE, &fast, &ref, &no);
+        for (size_t i = 0; i < no; i++) {
+            float again = fast[i];
+            lpnas_policy_round(mx, &again, 1);
+            LPNAS_REQUIRE(again == fast[i], "case %zu: output %zu is not a device value", t, i);
+            /* sgemm sums in another order than the reference: equal after
+             * rounding, or one binary16 ulp apart where the fp32 sums straddle a midpoint */
+            LPNAS_REQUIRE(fabsf(fast[i] - ref[i]) <= ulp16(ref[i]), "case %zu out[%zu]: %a vs %a", t, i,
+                          (double)fast[i], (double)ref[i]);
+        }
+        free(fast), free(ref);
+    }
+}
+END_TEST
+
+START_TEST(fp16_accumulate_bit_exact)
+{
+    const lpnas_policy *acc16;
+    lpnas_policy_get("myriadx-fp16acc", &acc16);
+    /* the cases above plus wide ones that take the 8-channel SIMD path with a tail */
+    conv_case extra[] = {{1, 16, 9, 9, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {2, 8, 6, 7, 12, 3, 3, 2, 1, 1, 0, 1, 1, 2, 1}};
+    for (size_t t = 0; t < NCASES + 2; t++) {
+        const conv_case *k = t < NCASES ? &CASES[t] : &extra[t - NCASES];
+        float *fast, *ref;
+        size_t no;
+        run_paths(k, acc16, LPNAS_KACT_RELU, &fast, &ref, &no);
+        for (size_t i = 0; i < no; i++)
+            LPNAS_REQUIRE(memcmp(&fast[i], &ref[i], 4) == 0, "case %zu out[%zu]: %a vs %a", t, i, (double)fast[i],
+                          (double)ref[i]);
+        free(fast), free(ref);
+    }
+}
+END_TEST
+
+START_TEST(bad_shapes)
+{
+    lpnas_shape s = {1, 4, 8, 8}, o;
+    lpnas_conv_params p = lpnas_conv_params_make(3, 1, 1);
+    ck_assert_int_eq(lpnas_conv2d_check(s, 8, &p, &o), LPNAS_OK);
+    ck_assert(o.h == 8 && o.w == 8 && o.c == 8);
+    lpnas_shape zero = {1, 0, 8, 8};
+    ck_assert_int_eq(lpnas_conv2d_check(zero, 8, &p, &o), LPNAS_ERR_ARG);
+    ck_assert_int_eq(lpnas_conv2d_check(s, 0, &p, &o), LPNAS_ERR_ARG);
+    lpnas_conv_params q = p;
+    q.groups = 3;
+    ck_assert_int_eq(lpnas_conv2d_check(s, 8, &q, &o), LPNAS_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "groups 3"));
+    q = p;
+    q.stride_h = 0;
+    ck_assert_int_eq(lpnas_conv2d_check(s, 8, &q, &o), LPNAS_ERR_ARG);
+    q = p;
+    q.pad_w = -1;
+    ck_assert_int_eq(lpnas_conv2d_check(s, 8, &q, &o), LPNAS_ERR_ARG);
+    q = lpnas_conv_params_make(11, 1, 1);
+    q.pad_h = q.pad_w = 0;
+    ck_assert_int_eq(lpnas_conv2d_check(s, 8, &q, &o), LPNAS_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "larger than the padded input"));
+    q = p;
+    q.dil_h = 0;
+    ck_assert_int_eq(lpnas_conv2d_check(s, 8, &q, &o), LPNAS_ERR_ARG);
+    ck_assert_uint_eq(lpnas_conv2d_workspace(zero, 8, &p), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("conv2d");
+    TCase *t = lpnas_tcase("conv2d");
+    tcase_add_test(t, backward_matches_finite_differences);
+    tcase_add_test(t, fp32_fast_matches_reference);
+    tcase_add_test(t, fp32_accumulate_policy);
+    tcase_add_test(t, fp16_accumulate_bit_exact);
+    tcase_add_test(t, bad_shapes);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+LPNAS_TEST_MAIN(suite)
