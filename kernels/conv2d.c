@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "kernels/blas.h"
+#include "kernels/im2col.h"
 
 lpnas_conv_params lpnas_conv_params_make(int k, int stride, int groups)
 {
@@ -71,61 +72,6 @@ size_t lpnas_conv2d_workspace(lpnas_shape in, int out_c, const lpnas_conv_params
     size_t ogp = (size_t)((out_c / p->groups + 7) & ~7);
     size_t f16acc = (K + 1) * (size_t)p->groups * ogp;        /* packed weights and biases, conv2d_f16acc.c */
     return gemm > f16acc ? gemm : f16acc;
-}
-
-/* col[(ci*KH + ky)*KW + kx][oy*OW + ox] = in[ci][iy][ix] (0 in the padding) */
-static void im2col(float *col, const float *in, int C, int H, int W, int OH, int OW, const lpnas_conv_params *p)
-{
-    size_t P = (size_t)OH * OW;
-    for (int ci = 0; ci < C; ci++)
-        for (int ky = 0; ky < p->kh; ky++)
-            for (int kx = 0; kx < p->kw; kx++) {
-                float *row = col + ((size_t)(ci * p->kh + ky) * p->kw + kx) * P;
-                const float *plane = in + (size_t)ci * H * W;
-                for (int oy = 0; oy < OH; oy++) {
-                    int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
-                    float *r = row + (size_t)oy * OW;
-                    if (iy < 0 || iy >= H) {
-                        memset(r, 0, (size_t)OW * sizeof *r);
-                        continue;
-                    }
-                    const float *src = plane + (size_t)iy * W;
-                    int ix0 = -p->pad_w + kx * p->dil_w;
-                    if (p->stride_w == 1 && ix0 >= 0 && ix0 + OW <= W) {
-                        memcpy(r, src + ix0, (size_t)OW * sizeof *r);
-                        continue;
-                    }
-                    for (int ox = 0; ox < OW; ox++) {
-                        int ix = ox * p->stride_w + ix0;
-                        r[ox] = (ix >= 0 && ix < W) ? src[ix] : 0.0f;
-                    }
-                }
-            }
-}
-
-/* The adjoint of im2col: din[ci][iy][ix] += col[...][...] */
-static void col2im_add(float *din, const float *col, int C, int H, int W, int OH, int OW,
-                       const lpnas_conv_params *p)
-{
-    size_t P = (size_t)OH * OW;
-    for (int ci = 0; ci < C; ci++)
-        for (int ky = 0; ky < p->kh; ky++)
-            for (int kx = 0; kx < p->kw; kx++) {
-                const float *row = col + ((size_t)(ci * p->kh + ky) * p->kw + kx) * P;
-                float *plane = din + (size_t)ci * H * W;
-                for (int oy = 0; oy < OH; oy++) {
-                    int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
-                    if (iy < 0 || iy >= H)
-                        continue;
-                    float *dst = plane + (size_t)iy * W;
-                    const float *r = row + (size_t)oy * OW;
-                    for (int ox = 0; ox < OW; ox++) {
-                        int ix = ox * p->stride_w - p->pad_w + kx * p->dil_w;
-                        if (ix >= 0 && ix < W)
-                            dst[ix] += r[ox];
-                    }
-                }
-            }
 }
 
 /* Depthwise: one input channel per output channel; direct loops. */
@@ -221,7 +167,7 @@ void lpnas_conv2d_forward(float *out, const float *in, const float *weight, cons
                 const float *src = in + lpnas_shape_at(s, n, g * cg, 0, 0);
                 const float *B = src;
                 if (!is_plain_1x1(p)) {
-                    im2col(ws, src, cg, s.h, s.w, o.h, o.w, p);
+                    lpnas_im2col(ws, src, cg, s.h, s.w, o.h, o.w, p);
                     B = ws;
                 }
                 lpnas_sgemm(false, false, og, P, K, 1.0f, weight + (size_t)g * og * K, K, B, P, 0.0f,
@@ -260,7 +206,7 @@ void lpnas_conv2d_backward(float *din, float *dweight, float *dbias, const float
                 const float *gout = dout + lpnas_shape_at(o, n, g * og, 0, 0);
                 const float *B = src;
                 if (!plain) {
-                    im2col(col, src, cg, s.h, s.w, o.h, o.w, p);
+                    lpnas_im2col(col, src, cg, s.h, s.w, o.h, o.w, p);
                     B = col;
                 }
                 /* dW[og x K] += dout[og x P] * col^T[P x K] */
@@ -275,7 +221,7 @@ void lpnas_conv2d_backward(float *din, float *dweight, float *dbias, const float
                 } else {
                     lpnas_sgemm(true, false, K, (int)P, og, 1.0f, weight + (size_t)g * og * K, K, gout, (int)P, 0.0f,
                                 dcol, (int)P);
-                    col2im_add(dsrc, dcol, cg, s.h, s.w, o.h, o.w, p);
+                    lpnas_col2im_add(dsrc, dcol, cg, s.h, s.w, o.h, o.w, p);
                 }
             }
     }
