@@ -1,0 +1,97 @@
+#include "kernels/upsample.h"
+
+#include "base/error.h"
+
+lpnas_status lpnas_upsample_check(lpnas_shape in, int factor, lpnas_shape *out)
+{
+    lpnas_status st = lpnas_shape_check(in, "upsample input");
+    if (st)
+        return st;
+    if (factor < 1 || factor > 64)
+        return lpnas_fail(LPNAS_ERR_ARG, "upsample: factor %d (need 1..64)", factor);
+    lpnas_shape o = {in.n, in.c, in.h * factor, in.w * factor};
+    if ((st = lpnas_shape_check(o, "upsample output")))
+        return st;
+    if (out)
+        *out = o;
+    return LPNAS_OK;
+}
+
+/* One axis of bilinear interpolation: for output index d, the two source
+ * indices and the weight of the upper one. */
+static void bilinear_tap(int d, int factor, int in_size, int *i0, int *i1, float *w1)
+{
+    float src = ((float)d + 0.5f) / (float)factor - 0.5f;
+    if (src < 0)
+        src = 0;
+    int lo = (int)src;
+    if (lo > in_size - 1)
+        lo = in_size - 1;
+    *i0 = lo;
+    *i1 = lo + 1 < in_size ? lo + 1 : in_size - 1;
+    *w1 = src - (float)lo;
+}
+
+void lpnas_upsample_forward(float *out, const float *in, lpnas_shape s, int f, lpnas_upsample_mode mode,
+                            const lpnas_policy *policy)
+{
+    lpnas_shape o = {s.n, s.c, s.h * f, s.w * f};
+    for (int n = 0; n < s.n; n++)
+        for (int c = 0; c < s.c; c++) {
+            const float *x = in + lpnas_shape_at(s, n, c, 0, 0);
+            float *y = out + lpnas_shape_at(o, n, c, 0, 0);
+            for (int oy = 0; oy < o.h; oy++) {
+                if (mode == LPNAS_UPSAMPLE_NEAREST) {
+                    const float *row = x + (size_t)(oy / f) * s.w;
+                    for (int ox = 0; ox < o.w; ox++)
+                        y[(size_t)oy * o.w + ox] = row[ox / f];
+                    continue;
+                }
+                int y0, y1;
+                float wy;
+                bilinear_tap(oy, f, s.h, &y0, &y1, &wy);
+                for (int ox = 0; ox < o.w; ox++) {
+                    int x0, x1;
+                    float wx;
+                    bilinear_tap(ox, f, s.w, &x0, &x1, &wx);
+                    float top = (1 - wx) * x[(size_t)y0 * s.w + x0] + wx * x[(size_t)y0 * s.w + x1];
+                    float bot = (1 - wx) * x[(size_t)y1 * s.w + x0] + wx * x[(size_t)y1 * s.w + x1];
+                    y[(size_t)oy * o.w + ox] = (1 - wy) * top + wy * bot;
+                }
+            }
+        }
+    lpnas_policy_round(policy, out, lpnas_shape_numel(o));
+}
+
+void lpnas_upsample_backward(float *din, const float *dout, lpnas_shape s, int f, lpnas_upsample_mode mode,
+                             const lpnas_policy *policy)
+{
+    lpnas_shape o = {s.n, s.c, s.h * f, s.w * f};
+    for (int n = 0; n < s.n; n++)
+        for (int c = 0; c < s.c; c++) {
+            float *dx = din + lpnas_shape_at(s, n, c, 0, 0);
+            const float *dy = dout + lpnas_shape_at(o, n, c, 0, 0);
+            for (int oy = 0; oy < o.h; oy++) {
+                if (mode == LPNAS_UPSAMPLE_NEAREST) {
+                    float *row = dx + (size_t)(oy / f) * s.w;
+                    for (int ox = 0; ox < o.w; ox++)
+                        row[ox / f] += dy[(size_t)oy * o.w + ox];
+                    continue;
+                }
+                int y0, y1;
+                float wy;
+                bilinear_tap(oy, f, s.h, &y0, &y1, &wy);
+                for (int ox = 0; ox < o.w; ox++) {
+                    int x0, x1;
+                    float wx;
+                    bilinear_tap(ox, f, s.w, &x0, &x1, &wx);
+                    float g = dy[(size_t)oy * o.w + ox];
+                    dx[(size_t)y0 * s.w + x0] += (1 - wy) * (1 - wx) * g;
+                    dx[(size_t)y0 * s.w + x1] += (1 - wy) * wx * g;
+                    dx[(size_t)y1 * s.w + x0] += wy * (1 - wx) * g;
+                    dx[(size_t)y1 * s.w + x1] += wy * wx * g;
+                }
+            }
+        }
+    lpnas_policy_round(policy, din, lpnas_shape_numel(s));
+}
