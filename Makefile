@@ -17,7 +17,7 @@
 CC      ?= cc
 BUILD   ?= build
 PREFIX  ?= /usr/local
-OPT     ?= -O2
+OPT     ?= -O3
 VERSION := 0.1.0
 
 APT_PACKAGES := build-essential pkg-config libopenblas-dev libpng-dev zlib1g-dev check

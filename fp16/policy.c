@@ -55,9 +55,11 @@ bool lpnas_policy_is_fp32(const lpnas_policy *p) { return !p || p->storage == LP
 static void flush_saturate(const lpnas_policy *p, lpnas_f16 *h, const float *src, size_t n)
 {
     if (p->flush_subnormals) {
-        for (size_t i = 0; i < n; i++)
-            if ((h[i].bits & LPNAS_F16_EXP) == 0)
-                h[i].bits &= LPNAS_F16_SIGN;
+        /* select, not branch: the loop vectorizes */
+        for (size_t i = 0; i < n; i++) {
+            uint16_t b = h[i].bits;
+            h[i].bits = (b & LPNAS_F16_EXP) ? b : (uint16_t)(b & LPNAS_F16_SIGN);
+        }
     }
     if (p->saturate) {
         for (size_t i = 0; i < n; i++)

@@ -63,7 +63,7 @@ static bool is_plain_1x1(const lpnas_conv_params *p)
 
 size_t lpnas_conv2d_workspace(lpnas_shape in, int out_c, const lpnas_conv_params *p)
 {
-    lpnas_shape o;
+    lpnas_shape o = {0, 0, 0, 0};
     if (lpnas_conv2d_check(in, out_c, p, &o))
         return 0;
     size_t cg = (size_t)(in.c / p->groups);
@@ -74,7 +74,9 @@ size_t lpnas_conv2d_workspace(lpnas_shape in, int out_c, const lpnas_conv_params
     return gemm > f16acc ? gemm : f16acc;
 }
 
-/* Depthwise: one input channel per output channel; direct loops. */
+/* Depthwise: one input channel per output channel. Tap-major loops: for
+ * each (ky, kx) the valid output columns form one range, and the inner loop
+ * is an axpy over it (vectorizes; stride-1 loads are contiguous). */
 static void depthwise_forward(float *out, const float *in, const float *w, lpnas_shape s, lpnas_shape o,
                               const lpnas_conv_params *p)
 {
@@ -83,20 +85,28 @@ static void depthwise_forward(float *out, const float *in, const float *w, lpnas
             const float *plane = in + lpnas_shape_at(s, n, c, 0, 0);
             const float *k = w + (size_t)c * p->kh * p->kw;
             float *dst = out + lpnas_shape_at(o, n, c, 0, 0);
-            for (int oy = 0; oy < o.h; oy++)
-                for (int ox = 0; ox < o.w; ox++) {
-                    float acc = 0;
-                    for (int ky = 0; ky < p->kh; ky++) {
+            memset(dst, 0, (size_t)o.h * o.w * sizeof *dst);
+            for (int ky = 0; ky < p->kh; ky++)
+                for (int kx = 0; kx < p->kw; kx++) {
+                    float kv = k[ky * p->kw + kx];
+                    int off = kx * p->dil_w - p->pad_w; /* ix = ox * stride + off */
+                    int lo = off >= 0 ? 0 : (-off + p->stride_w - 1) / p->stride_w;
+                    int hi = (s.w - 1 - off) < 0 ? 0 : (s.w - 1 - off) / p->stride_w + 1;
+                    if (hi > o.w)
+                        hi = o.w;
+                    for (int oy = 0; oy < o.h; oy++) {
                         int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
                         if (iy < 0 || iy >= s.h)
                             continue;
-                        for (int kx = 0; kx < p->kw; kx++) {
-                            int ix = ox * p->stride_w - p->pad_w + kx * p->dil_w;
-                            if (ix >= 0 && ix < s.w)
-                                acc += k[ky * p->kw + kx] * plane[(size_t)iy * s.w + ix];
-                        }
+                        const float *src = plane + (size_t)iy * s.w;
+                        float *d = dst + (size_t)oy * o.w;
+                        if (p->stride_w == 1)
+                            for (int ox = lo; ox < hi; ox++)
+                                d[ox] += kv * src[ox + off];
+                        else
+                            for (int ox = lo; ox < hi; ox++)
+                                d[ox] += kv * src[ox * p->stride_w + off];
                     }
-                    dst[(size_t)oy * o.w + ox] = acc;
                 }
         }
 }
@@ -155,7 +165,7 @@ void lpnas_conv2d_forward(float *out, const float *in, const float *weight, cons
         lpnas_conv2d_forward_f16acc(out, in, weight, bias, s, out_c, p, act, policy, ws);
         return;
     }
-    lpnas_shape o;
+    lpnas_shape o = {0, 0, 0, 0};
     lpnas_conv2d_check(s, out_c, p, &o);
     if (is_depthwise(s, out_c, p)) {
         depthwise_forward(out, in, weight, s, o, p);
@@ -181,7 +191,7 @@ void lpnas_conv2d_backward(float *din, float *dweight, float *dbias, const float
                            const float *weight, lpnas_shape s, int out_c, const lpnas_conv_params *p,
                            const lpnas_policy *policy, float *ws)
 {
-    lpnas_shape o;
+    lpnas_shape o = {0, 0, 0, 0};
     lpnas_conv2d_check(s, out_c, p, &o);
     size_t P = (size_t)o.h * o.w;
     if (dbias)
@@ -234,7 +244,7 @@ void lpnas_conv2d_backward(float *din, float *dweight, float *dbias, const float
 void lpnas_conv2d_forward_ref(float *out, const float *in, const float *weight, const float *bias, lpnas_shape s,
                               int out_c, const lpnas_conv_params *p, lpnas_act act, const lpnas_policy *policy)
 {
-    lpnas_shape o;
+    lpnas_shape o = {0, 0, 0, 0};
     lpnas_conv2d_check(s, out_c, p, &o);
     bool f16acc = !lpnas_policy_is_fp32(policy) && policy->accumulate == LPNAS_ACCUM_F16;
     int cg = s.c / p->groups, og = out_c / p->groups;
@@ -270,7 +280,7 @@ void lpnas_conv2d_forward_ref(float *out, const float *in, const float *weight, 
 void lpnas_conv2d_backward_ref(float *din, float *dweight, float *dbias, const float *dout, const float *in,
                                const float *weight, lpnas_shape s, int out_c, const lpnas_conv_params *p)
 {
-    lpnas_shape o;
+    lpnas_shape o = {0, 0, 0, 0};
     lpnas_conv2d_check(s, out_c, p, &o);
     int cg = s.c / p->groups, og = out_c / p->groups;
     for (int n = 0; n < s.n; n++)

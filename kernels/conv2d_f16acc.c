@@ -61,19 +61,17 @@ static void scalar_path(float *out, const float *in, const float *weight, const 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #include <immintrin.h>
 #define HAVE_AVX512_PATH 1
+#define PIX 6
 
 __attribute__((target("avx512f,avx2,f16c"))) static inline __m512d round16(__m512d s)
 {
     __m256 f = _mm512_cvt_roundpd_ps(s, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     __m512d back = _mm512_cvtps_pd(f);
     __mmask8 inexact = _mm512_cmp_pd_mask(back, s, _CMP_NEQ_UQ);
-    __m256i fb = _mm256_castps_si256(f);
-    __m256i odd = _mm256_or_si256(fb, _mm256_set1_epi32(1));
-    /* blend the odd bits in where inexact (8 lanes: expand the mask by hand) */
-    __m256i sel = _mm256_set_epi32(inexact & 0x80 ? -1 : 0, inexact & 0x40 ? -1 : 0, inexact & 0x20 ? -1 : 0,
-                                   inexact & 0x10 ? -1 : 0, inexact & 0x08 ? -1 : 0, inexact & 0x04 ? -1 : 0,
-                                   inexact & 0x02 ? -1 : 0, inexact & 0x01 ? -1 : 0);
-    __m256 fo = _mm256_castsi256_ps(_mm256_blendv_epi8(fb, odd, sel));
+    /* set the last bit where inexact (a 512-bit masked OR: AVX-512F only, no VL) */
+    __m512i fz = _mm512_castsi256_si512(_mm256_castps_si256(f));
+    fz = _mm512_mask_or_epi32(fz, (__mmask16)inexact, fz, _mm512_set1_epi32(1));
+    __m256 fo = _mm256_castsi256_ps(_mm512_castsi512_si256(fz));
     __m128i h = _mm256_cvtps_ph(fo, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     return _mm512_cvtps_pd(_mm256_cvtph_ps(h));
 }
@@ -94,30 +92,43 @@ __attribute__((target("avx512f,avx2,f16c"))) static void avx512_path(float *out,
                 int lanes = og - oc0 < 8 ? og - oc0 : 8;
                 __m512d b = _mm512_cvtps_pd(_mm256_loadu_ps(bias16 + (size_t)g * ogp + oc0));
                 for (int oy = 0; oy < o.h; oy++)
-                    for (int ox = 0; ox < o.w; ox++) {
-                        __m512d acc = b;
+                    /* PIX output pixels at once: independent rounding chains
+                     * overlap in the pipeline (one chain is latency-bound) */
+                    for (int ox0 = 0; ox0 < o.w; ox0 += PIX) {
+                        int npix = o.w - ox0 < PIX ? o.w - ox0 : PIX;
+                        __m512d acc[PIX];
+                        for (int j = 0; j < PIX; j++)
+                            acc[j] = b;
                         int k = 0;
                         for (int ci = 0; ci < cg; ci++) {
                             const float *plane = in + lpnas_shape_at(s, n, g * cg + ci, 0, 0);
                             for (int ky = 0; ky < p->kh; ky++) {
                                 int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
+                                if (iy < 0 || iy >= s.h) {
+                                    k += p->kw;
+                                    continue;
+                                }
+                                const float *row = plane + (size_t)iy * s.w;
                                 for (int kx = 0; kx < p->kw; kx++, k++) {
-                                    int ix = ox * p->stride_w - p->pad_w + kx * p->dil_w;
-                                    if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
-                                        continue;
-                                    __m512d x = _mm512_set1_pd((double)plane[(size_t)iy * s.w + ix]);
                                     __m512d w = _mm512_cvtps_pd(_mm256_loadu_ps(wg + (size_t)k * ogp + oc0));
-                                    __m512d sum = _mm512_add_round_pd(_mm512_mul_pd(w, x), acc,
-                                                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-                                    acc = round16(sum);
+                                    for (int j = 0; j < PIX; j++) {
+                                        int ix = (ox0 + j) * p->stride_w - p->pad_w + kx * p->dil_w;
+                                        if (j >= npix || ix < 0 || ix >= s.w)
+                                            continue;
+                                        __m512d x = _mm512_set1_pd((double)row[ix]);
+                                        __m512d sum = _mm512_add_round_pd(_mm512_mul_pd(w, x), acc[j],
+                                                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                                        acc[j] = round16(sum);
+                                    }
                                 }
                             }
                         }
-                        __m256 r = _mm512_cvtpd_ps(acc); /* exact: binary16 values */
-                        float tmp[8];
-                        _mm256_storeu_ps(tmp, r);
-                        for (int l = 0; l < lanes; l++)
-                            out[lpnas_shape_at(o, n, g * og + oc0 + l, oy, ox)] = tmp[l];
+                        for (int j = 0; j < npix; j++) {
+                            float tmp[8];
+                            _mm256_storeu_ps(tmp, _mm512_cvtpd_ps(acc[j])); /* exact: binary16 values */
+                            for (int l = 0; l < lanes; l++)
+                                out[lpnas_shape_at(o, n, g * og + oc0 + l, oy, ox0 + j)] = tmp[l];
+                        }
                     }
             }
         }
@@ -128,7 +139,7 @@ void lpnas_conv2d_forward_f16acc(float *out, const float *in, const float *weigh
                                  lpnas_shape s, int out_c, const lpnas_conv_params *p, lpnas_act act,
                                  const lpnas_policy *policy, float *ws)
 {
-    lpnas_shape o;
+    lpnas_shape o = {0, 0, 0, 0};
     lpnas_conv2d_check(s, out_c, p, &o);
     int G = p->groups, cg = s.c / G, og = out_c / G;
     int K = cg * p->kh * p->kw;

@@ -108,7 +108,7 @@ void lpnas_deconv2d_forward(float *out, const float *in, const float *weight, co
                             int out_c, const lpnas_deconv_params *p, lpnas_act act, const lpnas_policy *policy,
                             float *ws)
 {
-    lpnas_shape o;
+    lpnas_shape o = {0, 0, 0, 0};
     lpnas_deconv2d_check(s, out_c, p, &o);
     if (!lpnas_policy_is_fp32(policy) && policy->accumulate == LPNAS_ACCUM_F16) {
         f16acc_forward(out, in, weight, bias, s, o, p);
@@ -137,7 +137,7 @@ void lpnas_deconv2d_backward(float *din, float *dweight, float *dbias, const flo
                              const float *weight, lpnas_shape s, int out_c, const lpnas_deconv_params *p,
                              const lpnas_policy *policy, float *ws)
 {
-    lpnas_shape o;
+    lpnas_shape o = {0, 0, 0, 0};
     lpnas_deconv2d_check(s, out_c, p, &o);
     const lpnas_conv_params *c = &p->conv;
     int G = c->groups, cg = s.c / G, og = out_c / G;
@@ -171,7 +171,7 @@ void lpnas_deconv2d_backward(float *din, float *dweight, float *dbias, const flo
 void lpnas_deconv2d_forward_ref(float *out, const float *in, const float *weight, const float *bias, lpnas_shape s,
                                 int out_c, const lpnas_deconv_params *p)
 {
-    lpnas_shape o;
+    lpnas_shape o = {0, 0, 0, 0};
     lpnas_deconv2d_check(s, out_c, p, &o);
     const lpnas_conv_params *c = &p->conv;
     int cg = s.c / c->groups, og = out_c / c->groups;

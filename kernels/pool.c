@@ -25,7 +25,7 @@ lpnas_status lpnas_pool_check(lpnas_shape in, const lpnas_pool_params *p, lpnas_
 
 static lpnas_shape out_shape(lpnas_shape s, const lpnas_pool_params *p)
 {
-    lpnas_shape o;
+    lpnas_shape o = {0, 0, 0, 0};
     lpnas_pool_check(s, p, &o);
     return o;
 }

@@ -3,6 +3,7 @@
  * within one binary16 ulp, fp16-accumulate bit-exact with the lpnas_f16_fma
  * chain), and bad shapes. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,55 @@ START_TEST(bad_shapes)
 }
 END_TEST
 
+/* Several worker threads calling sgemm at once (one BLAS thread each) give
+ * the same bits as one thread: the engine's workers rely on it. */
+struct worker {
+    lpnas_shape s;
+    int oc;
+    lpnas_conv_params p;
+    const float *in, *w;
+    float *out, *ws;
+    int reps;
+};
+
+static void *worker_main(void *v)
+{
+    struct worker *k = v;
+    for (int r = 0; r < k->reps; r++)
+        lpnas_conv2d_forward(k->out, k->in, k->w, NULL, k->s, k->oc, &k->p, LPNAS_KACT_NONE, NULL,
+                             k->ws);
+    return NULL;
+}
+
+START_TEST(concurrent_workers_same_bits)
+{
+    lpnas_shape s = {1, 16, 32, 32}, o;
+    int oc = 24;
+    lpnas_conv_params p = lpnas_conv_params_make(3, 1, 1);
+    lpnas_conv2d_check(s, oc, &p, &o);
+    size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o), nw = (size_t)oc * 16 * 9;
+    float *in = malloc(ni * 4), *w = malloc(nw * 4), *ref = malloc(no * 4);
+    fill(in, ni);
+    fill(w, nw);
+    size_t nws = lpnas_conv2d_workspace(s, oc, &p);
+    float *ws0 = malloc(nws * 4);
+    lpnas_conv2d_forward(ref, in, w, NULL, s, oc, &p, LPNAS_KACT_NONE, NULL, ws0);
+    enum { T = 4 };
+    pthread_t th[T];
+    struct worker k[T];
+    for (int t = 0; t < T; t++) {
+        k[t] = (struct worker){s, oc, p, in, w, malloc(no * 4), malloc(nws * 4), 50};
+        ck_assert_int_eq(pthread_create(&th[t], NULL, worker_main, &k[t]), 0);
+    }
+    for (int t = 0; t < T; t++) {
+        pthread_join(th[t], NULL);
+        ck_assert_int_eq(memcmp(k[t].out, ref, no * 4), 0);
+        free(k[t].out), free(k[t].ws);
+    }
+    free(in), free(w), free(ref), free(ws0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("conv2d");
@@ -249,6 +299,7 @@ static Suite *suite(void)
     tcase_add_test(t, fp32_accumulate_policy);
     tcase_add_test(t, fp16_accumulate_bit_exact);
     tcase_add_test(t, bad_shapes);
+    tcase_add_test(t, concurrent_workers_same_bits);
     suite_add_tcase(s, t);
     return s;
 }
