@@ -7,6 +7,7 @@
 #include "lpnas/fp16.h"
 #include "lpnas/policy.h"
 #include "lpnas/scaler.h"
+#include "lpnas/layers.h"
 #include "lpnas/latency.h"
 
 #endif

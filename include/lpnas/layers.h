@@ -2,10 +2,14 @@
  * models. One layer per row of a CSV:
  *
  *   # lpnas layer list v1
- *   op,in_h,in_w,in_c,out_c,kernel,stride,groups,act
+ *   op,in_h,in_w,in_c,out_c,kernel,stride,groups,act[,dilation]
  *   conv,224,224,3,64,7,2,1,relu
  *
- * `stride` is the scale factor for upsampling; spatial padding is "same". */
+ * `stride` is the scale factor for upsampling and deconv; spatial padding is
+ * "same"; the optional 10th column `dilation` (default 1) was appended for
+ * dilated convs. For concat, in_c is the sum of the inputs' channels; for
+ * fc, in_c and out_c are the feature counts (in_h = in_w = 1). Full format:
+ * docs/formats.md. */
 #ifndef LPNAS_LAYERS_H
 #define LPNAS_LAYERS_H
 
@@ -39,6 +43,7 @@ typedef struct {
     int in_h, in_w, in_c, out_c;
     int kernel, stride, groups;
     lpnas_layer_act act;
+    int dilation; /* 1 unless dilated */
 } lpnas_layer;
 
 typedef struct {
@@ -47,6 +52,9 @@ typedef struct {
 } lpnas_layer_list;
 
 const char *lpnas_layer_op_name(lpnas_layer_op op);     /* "conv" */
+/* Checks one layer's fields (positive sizes, groups dividing the channels,
+ * kernel and stride in range); the message names the field and value. */
+lpnas_status lpnas_layer_check(const lpnas_layer *layer);
 const char *lpnas_layer_act_name(lpnas_layer_act act);  /* "relu6" */
 
 void lpnas_layer_list_init(lpnas_layer_list *l);

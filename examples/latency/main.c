@@ -1,0 +1,202 @@
+/* latency: estimate a network's inference latency from its layer list, with
+ * the built-in Myriad X model or a LUT, or build a LUT for this CPU.
+ * The last line of a run is always total_ms=<value>. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lpnas.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: latency [--device myriadx | --lut FILE] [--overhead-ms X] LAYERS.csv\n"
+            "       latency --profile-host LAYERS.csv -o HOST.lut [--reps N] [--warmup N] [--policy P]\n"
+            "\n"
+            "Estimates the inference latency of the network described by LAYERS.csv (an lpnas layer\n"
+            "list: '# lpnas layer list v1', then op,in_h,in_w,in_c,out_c,kernel,stride,groups,act[,dilation]\n"
+            "rows; see docs/formats.md) and prints a per-layer table (op, shape, ms, share of the total).\n"
+            "The last line is total_ms=<value>: the sum of the layers plus the per-inference overhead.\n"
+            "\n"
+            "  --device myriadx   the built-in Myriad X (NCS2) model (default); its constants and their\n"
+            "                     calibration against published figures are in docs/latency.md\n"
+            "  --lut FILE         a latency table measured on some device (format: docs/formats.md)\n"
+            "  --overhead-ms X    per-inference overhead (USB transfer, host calls) instead of the\n"
+            "                     model's own (myriadx: 2 ms)\n"
+            "  --profile-host     time this library's kernels for every distinct layer of LAYERS.csv on\n"
+            "                     this CPU (one thread), write the table to -o HOST.lut, and report how well\n"
+            "                     the per-layer sum predicts the whole list run back to back (additivity)\n"
+            "  -o FILE            where --profile-host writes its LUT\n"
+            "  --reps N           timed runs per layer (median recorded; default 7)\n"
+            "  --warmup N         untimed runs first (default 2)\n"
+            "  --policy P         numeric path to time: fp32 (default), ieee-fp16, myriadx, myriadx-fp16acc\n"
+            "  --help             this text\n"
+            "\n"
+            "Exit status: 0 on success, 1 on a bad file or an unsupported layer, 2 on bad options.\n");
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || end == s || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void progress(void *user, size_t done, size_t total)
+{
+    (void)user;
+    if (isatty(2))
+        fprintf(stderr, "\rprofiling layer %zu/%zu", done, total);
+    if (done == total && isatty(2))
+        fputc('\n', stderr);
+}
+
+static int print_table(const lpnas_latency_model *m, const lpnas_layer_list *l)
+{
+    double *ms = malloc(l->count * sizeof *ms), total;
+    if (!ms) {
+        fprintf(stderr, "latency: out of memory\n");
+        return 1;
+    }
+    if (lpnas_latency_estimate(m, l, ms, &total)) {
+        fprintf(stderr, "latency: %s\n", lpnas_last_error());
+        free(ms);
+        return 1;
+    }
+    printf("model: %s\n", lpnas_latency_device(m));
+    printf("%4s  %-18s %-26s %10s %7s\n", "#", "op", "shape (HxWxC>OC k s g d act)", "ms", "share");
+    for (size_t i = 0; i < l->count; i++) {
+        const lpnas_layer *y = &l->layers[i];
+        char shape[96];
+        snprintf(shape, sizeof shape, "%dx%dx%d>%d k%d s%d g%d d%d %s", y->in_h, y->in_w, y->in_c, y->out_c,
+                 y->kernel, y->stride, y->groups, y->dilation, lpnas_layer_act_name(y->act));
+        printf("%4zu  %-18s %-26s %10.4f %6.1f%%\n", i + 1, lpnas_layer_op_name(y->op), shape, ms[i],
+               total > 0 ? 100 * ms[i] / total : 0);
+    }
+    double oh = lpnas_latency_overhead(m);
+    printf("%4s  %-18s %-26s %10.4f %6.1f%%\n", "", "overhead", "per inference", oh, total > 0 ? 100 * oh / total : 0);
+    printf("total_ms=%.4f\n", total);
+    free(ms);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *device = NULL, *lut = NULL, *outpath = NULL, *layers = NULL, *policy = "fp32";
+    double overhead = -1, reps = 7, warmup = 2;
+    int profile = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--device") && has) {
+            device = argv[++i];
+        } else if (!strcmp(a, "--lut") && has) {
+            lut = argv[++i];
+        } else if (!strcmp(a, "--overhead-ms") && has) {
+            if (parse_double(argv[++i], 0, 1e6, &overhead)) {
+                fprintf(stderr, "latency: --overhead-ms '%s': expected a number in [0, 1e6]\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--profile-host")) {
+            profile = 1;
+        } else if (!strcmp(a, "-o") && has) {
+            outpath = argv[++i];
+        } else if (!strcmp(a, "--reps") && has) {
+            if (parse_double(argv[++i], 1, 100000, &reps) || reps != floor(reps)) {
+                fprintf(stderr, "latency: --reps '%s': expected an integer in [1, 100000]\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--warmup") && has) {
+            if (parse_double(argv[++i], 0, 1000, &warmup) || warmup != floor(warmup)) {
+                fprintf(stderr, "latency: --warmup '%s': expected an integer in [0, 1000]\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--policy") && has) {
+            policy = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "latency: unknown or incomplete option '%s' (see --help)\n", a);
+            return 2;
+        } else if (!layers) {
+            layers = a;
+        } else {
+            fprintf(stderr, "latency: more than one layer list ('%s' and '%s')\n", layers, a);
+            return 2;
+        }
+    }
+    if (!layers) {
+        fprintf(stderr, "latency: no layer list given (see --help)\n");
+        return 2;
+    }
+    if (device && lut) {
+        fprintf(stderr, "latency: --device and --lut exclude each other\n");
+        return 2;
+    }
+    if (device && strcmp(device, "myriadx")) {
+        fprintf(stderr, "latency: --device '%s': the built-in devices are: myriadx\n", device);
+        return 2;
+    }
+    if (profile && !outpath) {
+        fprintf(stderr, "latency: --profile-host needs -o FILE for the LUT it writes\n");
+        return 2;
+    }
+    if (!profile && outpath) {
+        fprintf(stderr, "latency: -o is only used with --profile-host\n");
+        return 2;
+    }
+    const lpnas_policy *pol;
+    if (lpnas_policy_get(policy, &pol)) {
+        fprintf(stderr, "latency: --policy: %s\n", lpnas_last_error());
+        return 2;
+    }
+    lpnas_layer_list l;
+    if (lpnas_layer_list_load(&l, layers)) {
+        fprintf(stderr, "latency: %s\n", lpnas_last_error());
+        return 1;
+    }
+    lpnas_latency_model *m = NULL;
+    lpnas_status st;
+    if (profile) {
+        lpnas_profile_options po;
+        lpnas_profile_options_default(&po);
+        po.repetitions = (int)reps;
+        po.warmup = (int)warmup;
+        po.policy = policy;
+        po.progress = progress;
+        st = lpnas_latency_profile_host(&l, &po, &m);
+        if (!st)
+            st = lpnas_lut_save(m, outpath);
+        if (!st) {
+            double measured, sum;
+            st = lpnas_latency_additivity(m, &l, &po, &measured, &sum);
+            if (!st)
+                printf("additivity: sum of per-layer medians %.4f ms, whole list back to back %.4f ms, error %.1f%%\n",
+                       sum, measured, 100 * fabs(sum - measured) / measured);
+            printf("wrote %s (%zu entries)\n", outpath, lpnas_latency_entry_count(m));
+        }
+    } else if (lut) {
+        st = lpnas_lut_load(lut, &m);
+    } else {
+        st = lpnas_latency_model_myriadx(NULL, &m);
+    }
+    int rc = 1;
+    if (st) {
+        fprintf(stderr, "latency: %s\n", lpnas_last_error());
+    } else {
+        if (overhead >= 0)
+            lpnas_latency_set_overhead(m, overhead);
+        rc = print_table(m, &l);
+    }
+    lpnas_latency_model_free(m);
+    lpnas_layer_list_free(&l);
+    return rc;
+}

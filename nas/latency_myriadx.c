@@ -1,0 +1,127 @@
+/* The analytic Myriad X (NCS2) latency model. Every constant and the fit
+ * that produced it is in docs/latency.md; the structure follows the
+ * compiler's own behaviour as published in shared/reference/myriadx.md:
+ *   - dense convs on the NCE: the compiler's relative cost per output-
+ *     channel tile, (Cin_aligned / in_per_block) * kx * ky + mode_cost, times
+ *     output pixels and tiles, in the cheapest of its five modes;
+ *     plus the DDR traffic of tensors that do not stay in CMX and the weights;
+ *   - depthwise: emulated with block-diagonal dense convs: a fitted cost per
+ *     pixel x channel, growing with the kernel size;
+ *   - dilated convs, resampling, eltwise add, standalone BN/ReLU and pooling
+ *     on the SHAVE cores: memory bound (or MAC bound for convs);
+ *   - transposed conv: zero insertion on the SHAVEs + a stride-1 conv on the
+ *     enlarged map; grouped convs: one conv per group; concat: free. */
+#include <math.h>
+#include <stdint.h>
+
+#include "nas/latency_internal.h"
+
+void lpnas_myriadx_constants_default(lpnas_myriadx_constants *k)
+{
+    k->nce_ms_per_unit = 1.549e-6;
+    k->conv_floor_ms = 0.076;
+    k->ddr_bytes_per_ms = 1.15e6;
+    k->weight_bytes_per_ms = 5.68e6;
+    k->cmx_bytes = 2.5e6;
+    k->dw_fixed_ms = 0.014;
+    k->dw_fixed_per_k_ms = 0.002;
+    k->dw_ms_per_unit = 1.346e-6;
+    k->dw_k_offset = -0.2716;
+    k->shave_fixed_ms = 0.010;
+    k->shave_bytes_per_ms = 4.0e6;
+    k->shave_macs_per_ms = 3.0e6;
+    k->fc_floor_ms = 0.055;
+    k->fc_fixed_ms = 0.0157;
+    k->fc_bytes_per_ms = 9.6e6;
+    k->fused_pool_factor = 1.072;
+}
+
+/* The compiler's NCE modes: input channels per block, output channels per
+ * block (256 MACs per cycle in every mode) and the mode's fixed cost. */
+static const int MODE_COST[5] = {0, 5, 11, 19, 31};
+
+/* Mode m takes 2^m input channels per block and 2^(8-m) output channels
+ * per tile: ceilings by shifts (this runs millions of times per second). */
+static double nce_units(double px, int ci, int co, int kh, int kw)
+{
+    int64_t best = INT64_MAX;
+    for (int m = 0; m < 5; m++) {
+        int64_t tiles = ((int64_t)co + (1 << (8 - m)) - 1) >> (8 - m);
+        int64_t per_tile = (((int64_t)ci + (1 << m) - 1) >> m) * kh * kw + MODE_COST[m];
+        int64_t u = tiles * per_tile;
+        if (u < best)
+            best = u;
+    }
+    return px * (double)best;
+}
+
+static double dense_ms(const lpnas_myriadx_constants *k, double px, int ci, int co, int kk, double io_ms,
+                       double pool_factor)
+{
+    double compute = nce_units(px, ci, co, kk, kk) * k->nce_ms_per_unit * pool_factor;
+    double weights = (double)ci * co * kk * kk * 2.0 / k->weight_bytes_per_ms;
+    double t = compute + io_ms + weights;
+    return t > k->conv_floor_ms ? t : k->conv_floor_ms;
+}
+
+double lpnas_myriadx_layer_ms(const lpnas_myriadx_constants *k, const lpnas_layer *y, bool fused_pool, bool in_ddr,
+                              bool out_ddr)
+{
+    int oh, ow;
+    lpnas_layer_out_hw(y, &oh, &ow);
+    double in_bytes = 2.0 * y->in_h * y->in_w * y->in_c;
+    double out_bytes = 2.0 * oh * ow * y->out_c;
+    if (fused_pool)
+        out_bytes /= 4; /* the fused 2x2 pool writes a quarter */
+    double io_ms = ((in_ddr ? in_bytes : 0) + (out_ddr ? out_bytes : 0)) / k->ddr_bytes_per_ms;
+    double shave_io = (in_bytes + out_bytes) / k->shave_bytes_per_ms;
+    double px = (double)oh * ow;
+    switch (y->op) {
+    case LPNAS_OP_CONV: {
+        bool nce = y->dilation == 1 && y->stride <= 8 && y->kernel <= 15;
+        bool depthwise = y->groups > 1 && y->groups == y->in_c && y->out_c == y->in_c;
+        if (!nce) { /* SHAVE conv: MAC bound */
+            double macs = px * y->out_c * (double)(y->in_c / y->groups) * y->kernel * y->kernel;
+            return k->shave_fixed_ms + macs / k->shave_macs_per_ms + io_ms;
+        }
+        if (depthwise) {
+            /* fitted on single-layer runs, whose tensors went through DDR:
+             * subtract the traffic a tensor kept in CMX saves */
+            double fixed = k->dw_fixed_ms + k->dw_fixed_per_k_ms * y->kernel;
+            double t = fixed + k->dw_ms_per_unit * px * y->in_c * (y->kernel + k->dw_k_offset);
+            t -= ((in_ddr ? 0 : in_bytes) + (out_ddr ? 0 : out_bytes)) / k->ddr_bytes_per_ms;
+            return t > fixed ? t : fixed;
+        }
+        double pf = fused_pool ? k->fused_pool_factor : 1.0;
+        int g = y->groups;
+        return g * dense_ms(k, px, y->in_c / g, y->out_c / g, y->kernel, io_ms / g, pf);
+    }
+    case LPNAS_OP_DECONV: {
+        /* zero insertion to (H*s) x (W*s) on the SHAVEs, then a stride-1 conv */
+        double big = in_bytes * y->stride * y->stride;
+        double zi = k->shave_fixed_ms + (in_bytes + big) / k->shave_bytes_per_ms;
+        int g = y->groups;
+        return zi + g * dense_ms(k, px, y->in_c / g, y->out_c / g, y->kernel, io_ms / g, 1.0);
+    }
+    case LPNAS_OP_FC: {
+        double t = k->fc_fixed_ms + 2.0 * y->in_c * y->out_c / k->fc_bytes_per_ms;
+        return t > k->fc_floor_ms ? t : k->fc_floor_ms;
+    }
+    case LPNAS_OP_MAXPOOL:
+    case LPNAS_OP_AVGPOOL:
+    case LPNAS_OP_UPSAMPLE_NEAREST:
+    case LPNAS_OP_BN:
+    case LPNAS_OP_RELU:
+        return k->shave_fixed_ms + shave_io + io_ms;
+    case LPNAS_OP_UPSAMPLE_BILINEAR: /* reads each output's neighbourhood: twice the output traffic */
+        return k->shave_fixed_ms + (in_bytes + 2 * out_bytes) / k->shave_bytes_per_ms + io_ms;
+    case LPNAS_OP_GLOBAL_AVGPOOL:
+        return k->shave_fixed_ms + in_bytes / k->shave_bytes_per_ms + io_ms;
+    case LPNAS_OP_ADD: /* two inputs, one output */
+        return k->shave_fixed_ms + 3 * in_bytes / k->shave_bytes_per_ms + io_ms;
+    case LPNAS_OP_CONCAT:
+        return 0; /* zero-copy on the device */
+    default:
+        return -1;
+    }
+}

@@ -1,0 +1,385 @@
+/* Latency models: the Myriad X model against every published figure of
+ * shared/reference/myriadx.md (copied into the tables below), monotonicity,
+ * fusions, LUT files (round trip, every kind of corruption), the host profiler. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "check_util.h"
+#include "lpnas/latency.h"
+
+static lpnas_layer L(lpnas_layer_op op, int h, int w, int ci, int co, int k, int s, int g)
+{
+    lpnas_layer y = {op, h, w, ci, co, k, s, g, LPNAS_ACT_NONE, 1};
+    return y;
+}
+
+static double one_layer_ms(const lpnas_latency_model *m, lpnas_layer y)
+{
+    lpnas_layer_list l;
+    lpnas_layer_list_init(&l);
+    ck_assert_int_eq(lpnas_layer_list_push(&l, &y), LPNAS_OK);
+    double t;
+    ck_assert_int_eq(lpnas_latency_estimate(m, &l, NULL, &t), LPNAS_OK);
+    lpnas_layer_list_free(&l);
+    return t - lpnas_latency_overhead(m);
+}
+
+/* NCS2 per-layer device times, OpenVINO 2019 (ANNETTE), myriadx.md */
+static const struct {
+    lpnas_layer_op op;
+    int w, h, c, oc, k, g;
+    double ms;
+} PUBLISHED[] = {
+    {LPNAS_OP_CONV, 1, 1, 32, 32, 3, 1, 0.076},      {LPNAS_OP_CONV, 1, 2, 32, 32, 1, 1, 0.076},
+    {LPNAS_OP_CONV, 1, 2, 32, 32, 3, 1, 0.082},      {LPNAS_OP_CONV, 32, 32, 86, 84, 3, 1, 0.890},
+    {LPNAS_OP_CONV, 32, 32, 86, 85, 1, 1, 0.386},    {LPNAS_OP_CONV, 32, 32, 86, 86, 3, 1, 0.891},
+    {LPNAS_OP_CONV, 32, 32, 86, 86, 1, 1, 0.383},    {LPNAS_OP_FC, 1, 1, 3, 3, 1, 1, 0.061},
+    {LPNAS_OP_FC, 1, 1, 8, 3, 1, 1, 0.052},          {LPNAS_OP_FC, 1, 1, 3072, 128, 1, 1, 0.098},
+    {LPNAS_OP_FC, 1, 1, 3072, 512, 1, 1, 0.345},     {LPNAS_OP_CONV, 8, 8, 3, 3, 1, 3, 0.016},
+    {LPNAS_OP_CONV, 8, 8, 3, 3, 3, 3, 0.024},        {LPNAS_OP_CONV, 8, 8, 3, 3, 5, 3, 0.022},
+    {LPNAS_OP_CONV, 8, 8, 3, 3, 7, 3, 0.028},        {LPNAS_OP_CONV, 32, 16, 512, 512, 1, 512, 0.273},
+    {LPNAS_OP_CONV, 32, 16, 512, 512, 3, 512, 0.925}, {LPNAS_OP_CONV, 32, 16, 512, 512, 5, 512, 1.793},
+    {LPNAS_OP_CONV, 32, 16, 512, 512, 7, 512, 2.402}, {LPNAS_OP_CONV, 32, 24, 512, 512, 1, 512, 0.392},
+};
+
+START_TEST(myriadx_per_layer_within_25_percent)
+{
+    lpnas_latency_model *m;
+    ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
+    for (size_t i = 0; i < sizeof PUBLISHED / sizeof PUBLISHED[0]; i++) {
+        lpnas_layer y = L(PUBLISHED[i].op, PUBLISHED[i].h, PUBLISHED[i].w, PUBLISHED[i].c, PUBLISHED[i].oc,
+                          PUBLISHED[i].k, 1, PUBLISHED[i].g);
+        double t = one_layer_ms(m, y), err = (t - PUBLISHED[i].ms) / PUBLISHED[i].ms;
+        ck_assert_msg(fabs(err) <= 0.25, "layer %zu: estimated %.4f ms, published %.3f ms (%+.1f%%)", i, t,
+                      PUBLISHED[i].ms, 100 * err);
+    }
+    lpnas_latency_model_free(m);
+}
+END_TEST
+
+START_TEST(myriadx_whole_networks_within_20_percent)
+{
+    const char *files[] = {"examples/latency/resnet18_224.csv", "examples/latency/deeplabv3_mnv2_256.csv"};
+    const double published[] = {19.7, 48.1}; /* incl. USB transfer: the 2 ms overhead */
+    lpnas_latency_model *m;
+    ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
+    for (int i = 0; i < 2; i++) {
+        lpnas_layer_list l;
+        ck_assert_msg(lpnas_layer_list_load(&l, files[i]) == LPNAS_OK, "%s", lpnas_last_error());
+        double t, *per = malloc(l.count * sizeof *per), sum = 0;
+        ck_assert_int_eq(lpnas_latency_estimate(m, &l, per, &t), LPNAS_OK);
+        for (size_t k = 0; k < l.count; k++) {
+            ck_assert(per[k] >= 0);
+            sum += per[k];
+        }
+        ck_assert(fabs(sum + 2.0 - t) < 1e-9);
+        ck_assert_msg(fabs(t - published[i]) / published[i] <= 0.20, "%s: %.2f ms vs %.1f ms", files[i], t,
+                      published[i]);
+        free(per);
+        lpnas_layer_list_free(&l);
+    }
+    lpnas_latency_model_free(m);
+}
+END_TEST
+
+/* More channels or pixels are never faster, within one op kind. */
+START_TEST(monotonic)
+{
+    lpnas_latency_model *m;
+    ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
+    const lpnas_layer_op ops[] = {LPNAS_OP_CONV, LPNAS_OP_DECONV, LPNAS_OP_MAXPOOL, LPNAS_OP_ADD,
+                                  LPNAS_OP_UPSAMPLE_BILINEAR, LPNAS_OP_FC, LPNAS_OP_GLOBAL_AVGPOOL};
+    uint64_t st = 7;
+    for (int trial = 0; trial < 3000; trial++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        lpnas_layer_op op = ops[(st >> 33) % 7];
+        int hw = 4 + (int)((st >> 20) % 120), c = 1 + (int)((st >> 40) % 96), k = 1 + 2 * (int)((st >> 50) % 3);
+        int s = 1 + (int)((st >> 55) % 2);
+        bool dw = op == LPNAS_OP_CONV && (st & 1) && c >= 2;
+        bool same_c = op != LPNAS_OP_CONV && op != LPNAS_OP_DECONV && op != LPNAS_OP_FC;
+        int oc = same_c || dw ? c : 1 + (int)((st >> 10) % 96);
+        if (op == LPNAS_OP_FC)
+            hw = 1;
+        if (op == LPNAS_OP_MAXPOOL && k > 3)
+            k = 3;
+        lpnas_layer a = L(op, hw, hw, c, oc, k, s, dw ? c : 1);
+        double t0 = one_layer_ms(m, a);
+        lpnas_layer b = a; /* more output channels */
+        if (!same_c && !dw) {
+            b.out_c += 1 + trial % 17;
+            ck_assert_msg(one_layer_ms(m, b) >= t0, "op %d: out_c %d -> %d faster", op, a.out_c, b.out_c);
+        }
+        b = a; /* more input channels */
+        b.in_c += 8;
+        if (same_c || dw)
+            b.out_c = b.in_c;
+        if (dw)
+            b.groups = b.in_c;
+        ck_assert_msg(one_layer_ms(m, b) >= t0, "op %d: in_c %d -> %d faster", op, a.in_c, b.in_c);
+        if (op != LPNAS_OP_FC) { /* more pixels */
+            b = a;
+            b.in_h += 8;
+            b.in_w += 3;
+            ck_assert_msg(one_layer_ms(m, b) >= t0, "op %d: %dx%d -> %dx%d faster", op, a.in_h, a.in_w, b.in_h, b.in_w);
+        }
+    }
+    lpnas_latency_model_free(m);
+}
+END_TEST
+
+START_TEST(fusions)
+{
+    lpnas_latency_model *m;
+    ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
+    lpnas_layer_list l;
+    lpnas_layer_list_init(&l);
+    lpnas_layer rows[] = {L(LPNAS_OP_CONV, 64, 64, 16, 32, 3, 1, 1), L(LPNAS_OP_BN, 64, 64, 32, 32, 1, 1, 1),
+                          L(LPNAS_OP_RELU, 64, 64, 32, 32, 1, 1, 1), L(LPNAS_OP_MAXPOOL, 64, 64, 32, 32, 2, 2, 1),
+                          L(LPNAS_OP_CONCAT, 32, 32, 64, 64, 1, 1, 1), L(LPNAS_OP_BN, 32, 32, 64, 64, 1, 1, 1)};
+    for (size_t i = 0; i < 6; i++)
+        lpnas_layer_list_push(&l, &rows[i]);
+    double per[6], t;
+    ck_assert_int_eq(lpnas_latency_estimate(m, &l, per, &t), LPNAS_OK);
+    ck_assert(per[0] > 0 && per[1] == 0 && per[2] == 0 && per[3] == 0 && per[4] == 0);
+    ck_assert(per[5] > 0); /* a standalone BN (after a concat) runs on the SHAVEs */
+    lpnas_layer_list_free(&l);
+    /* unsupported: a LUT without analytic constants and without the entry */
+    char *dir = lpnas_test_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/e.lut", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "# lpnas lut v1\ndevice=d\ntoolchain=t\ndate=2026-01-01\nmethod=m\n[entries]\n"
+               "signature,mean_ms,std_ms,count\nconv:8x8x4>4:k3:s1:g1:d1:none,0.5,0.01,3\n");
+    fclose(f);
+    lpnas_latency_model *e;
+    ck_assert_msg(lpnas_lut_load(path, &e) == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_layer_list_init(&l);
+    lpnas_layer ok = L(LPNAS_OP_CONV, 8, 8, 4, 4, 3, 1, 1), missing = L(LPNAS_OP_CONV, 8, 8, 4, 8, 3, 1, 1);
+    lpnas_layer_list_push(&l, &ok);
+    ck_assert_int_eq(lpnas_latency_estimate(e, &l, NULL, &t), LPNAS_OK);
+    ck_assert(t == 0.5);
+    lpnas_layer_list_push(&l, &missing);
+    ck_assert_int_eq(lpnas_latency_estimate(e, &l, NULL, &t), LPNAS_ERR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "layer 2 (conv:8x8x4>8:k3:s1:g1:d1:none)"));
+    lpnas_layer_list_free(&l);
+    lpnas_latency_model_free(e);
+    lpnas_latency_model_free(m);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = malloc((size_t)n + 1);
+    s[fread(s, 1, (size_t)n, f)] = 0;
+    fclose(f);
+    return s;
+}
+
+static void write_all(const char *path, const char *s)
+{
+    FILE *f = fopen(path, "wb");
+    fputs(s, f);
+    fclose(f);
+}
+
+START_TEST(lut_round_trip_and_corruption)
+{
+    char *dir = lpnas_test_tmpdir(), path[512], path2[512];
+    snprintf(path, sizeof path, "%s/m.lut", dir);
+    snprintf(path2, sizeof path2, "%s/bad.lut", dir);
+    lpnas_latency_model *m, *r;
+    lpnas_myriadx_options mo;
+    lpnas_myriadx_options_default(&mo);
+    mo.overhead_ms = 1.25;
+    ck_assert_int_eq(lpnas_latency_model_myriadx(&mo, &m), LPNAS_OK);
+    ck_assert_int_eq(lpnas_lut_save(m, path), LPNAS_OK);
+    ck_assert_msg(lpnas_lut_load(path, &r) == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_layer_list l;
+    ck_assert_int_eq(lpnas_layer_list_load(&l, "examples/latency/deeplabv3_mnv2_256.csv"), LPNAS_OK);
+    double a, b;
+    ck_assert_int_eq(lpnas_latency_estimate(m, &l, NULL, &a), LPNAS_OK);
+    ck_assert_int_eq(lpnas_latency_estimate(r, &l, NULL, &b), LPNAS_OK);
+    ck_assert_msg(a == b, "%.17g vs %.17g", a, b);
+    ck_assert(lpnas_latency_overhead(r) == 1.25);
+    /* saved again: byte-identical */
+    ck_assert_int_eq(lpnas_lut_save(r, path2), LPNAS_OK);
+    char *t1 = read_all(path), *t2 = read_all(path2);
+    ck_assert_str_eq(t1, t2);
+    lpnas_latency_model_free(r);
+
+    /* every kind of bad line, reported as file:line */
+    static const struct { const char *from, *to, *what; } EDITS[] = {
+        {"# lpnas lut v1", "# lpnas lut v2", ":1: not an lpnas LUT"},
+        {"overhead_ms=1.25", "overhead_ms=-1", "overhead_ms '-1'"},
+        {"overhead_ms=1.25", "overhead_ms=nan", "overhead_ms 'nan'"},
+        {"fusions=myriadx", "fusions=magic", "fusions 'magic'"},
+        {"device=", "colour=", "unknown key 'colour'"},
+        {"cmx_bytes=", "cmx_bites=", "unknown analytic constant 'cmx_bites'"},
+        {"nce_ms_per_unit=", "nce_ms_per_unit=x", "nce_ms_per_unit: not a finite number"},
+        {"date=", "dote=", "unknown key 'dote'"},
+        {"signature,mean_ms,std_ms,count", "sig,mean", "expected the entries header"},
+    };
+    for (size_t i = 0; i < sizeof EDITS / sizeof EDITS[0]; i++) {
+        char *s = strdup(t1), *at = strstr(s, EDITS[i].from);
+        ck_assert_ptr_nonnull(at);
+        char *edited = malloc(strlen(s) + 64);
+        size_t pre = (size_t)(at - s);
+        memcpy(edited, s, pre);
+        strcpy(edited + pre, EDITS[i].to);
+        strcat(edited, at + strlen(EDITS[i].from));
+        write_all(path2, edited);
+        ck_assert_int_eq(lpnas_lut_load(path2, &r), LPNAS_ERR_FORMAT);
+        ck_assert_msg(strstr(lpnas_last_error(), EDITS[i].what) && strstr(lpnas_last_error(), "bad.lut:"),
+                      "edit %zu: '%s'", i, lpnas_last_error());
+        ck_assert_ptr_null(r);
+        free(s), free(edited);
+    }
+    /* entries: bad values, duplicates, truncation */
+    const char *head = "# lpnas lut v1\ndevice=d\ntoolchain=t\ndate=x\nmethod=m\n[entries]\nsignature,mean_ms,std_ms,count\n";
+    static const struct { const char *row, *what; } ROWS[] = {
+        {"conv:8x8x4>4:k3:s1:g1:d1:none,-1,0,1", "mean_ms '-1'"},
+        {"conv:8x8x4>4:k3:s1:g1:d1:none,1,nan,1", "std_ms 'nan'"},
+        {"conv:8x8x4>4:k3:s1:g1:d1:none,1,0,0", "count '0'"},
+        {"conv:8x8x4>4:k3:s1:g1:d1:none,1,0,2.5", "count '2.5'"},
+        {"conv:8x8x4:k3:s1:g1:d1:none,1,0,1", "bad signature"},
+        {"conv:8x8x4>4:k3:s1:g3:d1:none,1,0,1", "bad signature"},
+        {"warp:8x8x4>4:k3:s1:g1:d1:none,1,0,1", "bad signature"},
+        {"conv:8x8x4>4:k3:s1:g1:d1:none,1,0", "expected 4 fields"},
+        {"conv:8x8x4>4:k3:s1:g1:d1:none,1,0,1,9", "too many fields"},
+        {"conv:8x8x4>4:k3:s1:g1:d1:none,1,0,1\nconv:8x8x4>4:k3:s1:g1:d1:none,2,0,1", ":9: duplicate signature"},
+    };
+    for (size_t i = 0; i < sizeof ROWS / sizeof ROWS[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s%s\n", head, ROWS[i].row);
+        write_all(path2, text);
+        ck_assert_int_eq(lpnas_lut_load(path2, &r), LPNAS_ERR_FORMAT);
+        ck_assert_msg(strstr(lpnas_last_error(), ROWS[i].what), "row %zu: '%s'", i, lpnas_last_error());
+    }
+    /* truncated anywhere: an error or a valid prefix, never a crash */
+    size_t len = strlen(t1);
+    for (size_t cut = 0; cut < len; cut += 7) {
+        char *s = strndup(t1, cut);
+        write_all(path2, s);
+        lpnas_status st = lpnas_lut_load(path2, &r);
+        ck_assert(st == LPNAS_ERR_FORMAT || st == LPNAS_OK);
+        lpnas_latency_model_free(r);
+        free(s);
+    }
+    write_all(path2, "");
+    ck_assert_int_eq(lpnas_lut_load(path2, &r), LPNAS_ERR_FORMAT);
+    ck_assert_int_eq(lpnas_lut_load("/nonexistent.lut", &r), LPNAS_ERR_IO);
+    free(t1), free(t2);
+    lpnas_layer_list_free(&l);
+    lpnas_latency_model_free(m);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(host_profiler_writes_loadable_lut)
+{
+    static const char text[] =
+        "# lpnas layer list v1\nop,in_h,in_w,in_c,out_c,kernel,stride,groups,act,dilation\n"
+        "conv,32,32,3,16,3,2,1,relu,1\nbn,16,16,16,16,1,1,1,none,1\nconv,16,16,16,16,3,1,16,relu6,1\n"
+        "conv,16,16,16,32,1,1,1,none,1\nmaxpool,16,16,32,32,2,2,1,none,1\nupsample_bilinear,8,8,32,32,1,2,1,none,1\n"
+        "add,16,16,32,32,1,1,1,relu,1\nconcat,16,16,64,64,1,1,1,none,1\ndeconv,16,16,64,8,2,2,1,none,1\n"
+        "conv,32,32,8,8,3,1,1,none,2\nglobal_avgpool,32,32,8,8,32,1,1,none,1\nfc,1,1,8,2,1,1,1,none,1\n"
+        "conv,16,16,16,16,3,1,16,relu6,1\n";
+    lpnas_layer_list l;
+    ck_assert_msg(lpnas_layer_list_parse(&l, text, "small") == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_profile_options o;
+    lpnas_profile_options_default(&o);
+    o.repetitions = 3;
+    o.warmup = 1;
+    lpnas_latency_model *m, *r;
+    ck_assert_msg(lpnas_latency_profile_host(&l, &o, &m) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_uint_eq(lpnas_latency_entry_count(m), 11); /* 13 rows - folded bn - repeated dw conv */
+    char *dir = lpnas_test_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/host.lut", dir);
+    ck_assert_int_eq(lpnas_lut_save(m, path), LPNAS_OK);
+    ck_assert_msg(lpnas_lut_load(path, &r) == LPNAS_OK, "%s", lpnas_last_error());
+    double a, b, per[13];
+    ck_assert_int_eq(lpnas_latency_estimate(m, &l, per, &a), LPNAS_OK);
+    ck_assert_int_eq(lpnas_latency_estimate(r, &l, NULL, &b), LPNAS_OK);
+    ck_assert(fabs(a - b) <= 1e-6 * a && a > 0);
+    ck_assert(per[1] == 0 && per[0] > 0 && per[12] == per[2]);
+    double measured, sum;
+    ck_assert_int_eq(lpnas_latency_additivity(m, &l, &o, &measured, &sum), LPNAS_OK);
+    ck_assert(measured > 0 && sum > 0);
+    /* a policy path and bad options */
+    o.policy = "myriadx";
+    lpnas_latency_model *p;
+    ck_assert_int_eq(lpnas_latency_profile_host(&l, &o, &p), LPNAS_OK);
+    ck_assert_ptr_nonnull(strstr(lpnas_latency_device(p), "myriadx"));
+    lpnas_latency_model_free(p);
+    o.policy = "tpu";
+    ck_assert_int_eq(lpnas_latency_profile_host(&l, &o, &p), LPNAS_ERR_NOT_FOUND);
+    o.policy = "fp32";
+    o.repetitions = 0;
+    ck_assert_int_eq(lpnas_latency_profile_host(&l, &o, &p), LPNAS_ERR_ARG);
+    lpnas_latency_model_free(m);
+    lpnas_latency_model_free(r);
+    lpnas_layer_list_free(&l);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+/* The example program as a user runs it: last line, exit statuses. */
+START_TEST(latency_program)
+{
+    const char *b = getenv("BUILD");
+    char cmd[1024], line[256], last[256] = "";
+    snprintf(cmd, sizeof cmd, "%s/bin/latency examples/latency/resnet18_224.csv", b ? b : "build");
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    while (fgets(line, sizeof line, p))
+        snprintf(last, sizeof last, "%s", line);
+    ck_assert_int_eq(pclose(p), 0);
+    ck_assert_msg(strncmp(last, "total_ms=", 9) == 0, "last line '%s'", last);
+    ck_assert(fabs(atof(last + 9) - 19.7) / 19.7 < 0.2);
+    const struct { const char *args; int status; } RUNS[] = {
+        {"--help", 0},
+        {"--overhead-ms 3 examples/latency/resnet18_224.csv", 0},
+        {"--bogus x.csv", 2},
+        {"--overhead-ms -1 x.csv", 2},
+        {"--device tpu x.csv", 2},
+        {"--device myriadx --lut a.lut x.csv", 2},
+        {"", 2},
+        {"--profile-host examples/latency/resnet18_224.csv", 2},
+        {"/nonexistent.csv", 1},
+        {"--lut /nonexistent.lut examples/latency/resnet18_224.csv", 1},
+    };
+    for (size_t i = 0; i < sizeof RUNS / sizeof RUNS[0]; i++) {
+        snprintf(cmd, sizeof cmd, "%s/bin/latency %s >/dev/null 2>&1", b ? b : "build", RUNS[i].args);
+        int st = system(cmd);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == RUNS[i].status, "'%s': status %d, want %d", RUNS[i].args,
+                      WEXITSTATUS(st), RUNS[i].status);
+    }
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("latency");
+    TCase *t = lpnas_tcase("latency");
+    tcase_add_test(t, myriadx_per_layer_within_25_percent);
+    tcase_add_test(t, myriadx_whole_networks_within_20_percent);
+    tcase_add_test(t, monotonic);
+    tcase_add_test(t, fusions);
+    tcase_add_test(t, lut_round_trip_and_corruption);
+    tcase_add_test(t, host_profiler_writes_loadable_lut);
+    tcase_add_test(t, latency_program);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+LPNAS_TEST_MAIN(suite)
