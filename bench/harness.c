@@ -40,9 +40,12 @@ void lpnas_bench_print_machine(void)
     printf("machine: %s, %ld cores online, %s\n", model, sysconf(_SC_NPROCESSORS_ONLN), cc);
 }
 
+volatile unsigned char lpnas_bench_sink_byte;
+
 void lpnas_bench_sink(const void *p, size_t n)
 {
-    static volatile unsigned char sink;
+    volatile unsigned char *sink = &lpnas_bench_sink_byte;
     const unsigned char *b = p;
-    if (n) sink ^= b[0] ^ b[n - 1];
+    if (n)
+        *sink ^= b[0] ^ b[n - 1];
 }
