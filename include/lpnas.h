@@ -9,5 +9,10 @@
 #include "lpnas/scaler.h"
 #include "lpnas/layers.h"
 #include "lpnas/latency.h"
+#include "lpnas/arch.h"
+#include "lpnas/net.h"
+#include "lpnas/data.h"
+#include "lpnas/train.h"
+#include "lpnas/model.h"
 
 #endif

@@ -183,6 +183,11 @@ void lpnas_net_free(lpnas_net *net)
 }
 
 const lpnas_arch *lpnas_net_arch(const lpnas_net *net) { return &net->arch; }
+
+void lpnas_net_size(const lpnas_net *net, int *batch, int *h, int *w)
+{
+    *batch = net->batch, *h = net->h, *w = net->w;
+}
 size_t lpnas_net_param_count(const lpnas_net *net) { return net->nparams; }
 float *lpnas_net_params(lpnas_net *net) { return net->params; }
 float *lpnas_net_grads(lpnas_net *net) { return net->grads; }

@@ -25,6 +25,7 @@ lpnas_status lpnas_net_create(const lpnas_arch *a, const lpnas_net_options *o, l
 void lpnas_net_free(lpnas_net *net);
 
 const lpnas_arch *lpnas_net_arch(const lpnas_net *net);
+void lpnas_net_size(const lpnas_net *net, int *batch, int *h, int *w); /* the plan's */
 size_t lpnas_net_param_count(const lpnas_net *net);
 size_t lpnas_net_memory_bytes(const lpnas_net *net); /* everything the plan allocated */
 float *lpnas_net_params(lpnas_net *net);             /* flat fp32 master parameters */

@@ -1,0 +1,262 @@
+/* Data sets: PNG folders, splits, channel statistics (include/lpnas/data.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/error.h"
+#include "base/rng.h"
+#include "lib/dataset_internal.h"
+#include "lib/png_io.h"
+
+lpnas_status lpnas_dataset_alloc(int count, int channels, int h, int w, lpnas_dataset **out)
+{
+    *out = NULL;
+    if (count < 1 || channels < 1 || channels > 16 || h < 1 || w < 1 || h > 16384 || w > 16384 ||
+        (double)count * channels * h * w > 4e9)
+        return lpnas_fail(LPNAS_ERR_ARG, "data set: %d tiles of %dx%dx%d out of range", count, channels, h, w);
+    lpnas_dataset *d = calloc(1, sizeof *d);
+    if (!d)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "data set: out of memory");
+    d->count = count, d->channels = channels, d->h = h, d->w = w;
+    d->images = malloc((size_t)count * channels * h * w * sizeof(float));
+    d->masks = calloc((size_t)count * h * w, 1);
+    d->names = calloc((size_t)count, sizeof *d->names);
+    if (!d->images || !d->masks || !d->names) {
+        lpnas_dataset_free(d);
+        return lpnas_fail(LPNAS_ERR_NOMEM, "data set: out of memory for %d tiles of %dx%d", count, h, w);
+    }
+    *out = d;
+    return LPNAS_OK;
+}
+
+void lpnas_dataset_free(lpnas_dataset *d)
+{
+    if (!d)
+        return;
+    free(d->images), free(d->masks), free(d->names);
+    free(d);
+}
+
+int lpnas_dataset_count(const lpnas_dataset *d) { return d->count; }
+int lpnas_dataset_channels(const lpnas_dataset *d) { return d->channels; }
+int lpnas_dataset_height(const lpnas_dataset *d) { return d->h; }
+int lpnas_dataset_width(const lpnas_dataset *d) { return d->w; }
+const float *lpnas_dataset_image(const lpnas_dataset *d, int i) { return d->images + (size_t)i * d->channels * d->h * d->w; }
+const uint8_t *lpnas_dataset_mask(const lpnas_dataset *d, int i) { return d->masks + (size_t)i * d->h * d->w; }
+const char *lpnas_dataset_name(const lpnas_dataset *d, int i) { return d->names[i]; }
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* sorted *.png names of a directory; caller frees each and the array */
+static lpnas_status list_png(const char *dir, char ***names, int *n)
+{
+    *names = NULL;
+    *n = 0;
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return lpnas_fail(LPNAS_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
+    int cap = 0;
+    struct dirent *e;
+    lpnas_status st = LPNAS_OK;
+    while ((e = readdir(dp))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".png") || len >= 60)
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **nn = realloc(*names, (size_t)cap * sizeof *nn);
+            if (!nn) {
+                st = lpnas_fail(LPNAS_ERR_NOMEM, "%s: out of memory listing files", dir);
+                break;
+            }
+            *names = nn;
+        }
+        (*names)[(*n)++] = strdup(e->d_name);
+    }
+    closedir(dp);
+    if (!st && *n)
+        qsort(*names, (size_t)*n, sizeof **names, cmp_str);
+    return st;
+}
+
+static void free_names(char **names, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+lpnas_status lpnas_dataset_load_png_dir(const char *dir, lpnas_dataset **out)
+{
+    *out = NULL;
+    char idir[4096], mdir[4096], path[8192];
+    snprintf(idir, sizeof idir, "%s/images", dir);
+    snprintf(mdir, sizeof mdir, "%s/masks", dir);
+    struct stat sb;
+    if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
+        return lpnas_fail(LPNAS_ERR_IO, "%s: not a folder", dir);
+    if (stat(mdir, &sb) || !S_ISDIR(sb.st_mode))
+        return lpnas_fail(LPNAS_ERR_IO, "%s: no masks/ folder beside images/", dir);
+    char **names;
+    int n;
+    lpnas_status st = list_png(idir, &names, &n);
+    if (st)
+        return st;
+    if (n == 0) {
+        free_names(names, n);
+        return lpnas_fail(LPNAS_ERR_FORMAT, "%s: no .png images", idir);
+    }
+    lpnas_dataset *d = NULL;
+    int C0 = 0, H = 0, W = 0;
+    for (int i = 0; i < n && !st; i++) {
+        float *img = NULL, *msk = NULL;
+        int c, h, w, mc, mh, mw;
+        snprintf(path, sizeof path, "%s/%s", idir, names[i]);
+        if ((st = lpnas_png_read(path, &img, &c, &h, &w)))
+            break;
+        snprintf(path, sizeof path, "%s/%s", mdir, names[i]);
+        if (stat(path, &sb)) {
+            st = lpnas_fail(LPNAS_ERR_IO, "%s/%s: no mask %s for it", idir, names[i], path);
+        } else if (!(st = lpnas_png_read(path, &msk, &mc, &mh, &mw)) && (mh != h || mw != w)) {
+            st = lpnas_fail(LPNAS_ERR_FORMAT, "%s: mask is %dx%d but its image is %dx%d", path, mw, mh, w, h);
+        } else if (!st && d && (h != H || w != W)) {
+            st = lpnas_fail(LPNAS_ERR_FORMAT, "%s/%s: %dx%d, but %s is %dx%d: tiles must share one size", idir,
+                            names[i], w, h, names[0], W, H);
+        }
+        if (!st && !d) {
+            /* the folder's channel count is its first tile's: later gray tiles
+             * in a colour folder are replicated to 3 channels */
+            H = h, W = w;
+            C0 = c == 1 ? 1 : 3;
+            st = lpnas_dataset_alloc(n, C0, H, W, &d);
+        }
+        if (!st && c != d->channels) {
+            if (c == 3 && d->channels == 1) {
+                st = lpnas_fail(LPNAS_ERR_FORMAT,
+                                "%s/%s: colour, but %s is gray: a folder must be all gray or start with a colour tile",
+                                idir, names[i], names[0]);
+            }
+        }
+        if (!st) {
+            size_t plane = (size_t)H * W;
+            float *dst = d->images + (size_t)i * d->channels * plane;
+            for (int k = 0; k < d->channels; k++)
+                memcpy(dst + k * plane, img + (c == 1 ? 0 : k) * plane, plane * sizeof *dst);
+            uint8_t *m = d->masks + (size_t)i * plane;
+            for (size_t k = 0; k < plane; k++) {
+                float v = 0;
+                for (int q = 0; q < mc; q++)
+                    v = msk[q * plane + k] > v ? msk[q * plane + k] : v;
+                m[k] = v > 0;
+            }
+            size_t len = strlen(names[i]) - 4;
+            snprintf(d->names[i], sizeof d->names[i], "%.*s", (int)len, names[i]);
+        }
+        free(img);
+        free(msk);
+    }
+    free_names(names, n);
+    if (st) {
+        lpnas_dataset_free(d);
+        return st;
+    }
+    *out = d;
+    return LPNAS_OK;
+}
+
+lpnas_status lpnas_dataset_split(const lpnas_dataset *d, double val_frac, uint64_t seed, int **train, int *ntrain,
+                                 int **val, int *nval)
+{
+    if (!(val_frac >= 0 && val_frac < 1))
+        return lpnas_fail(LPNAS_ERR_ARG, "split: validation fraction %g (need [0, 1))", val_frac);
+    int n = d->count, nv = (int)floor(val_frac * n + 0.5);
+    if (val_frac > 0 && nv == 0)
+        nv = 1;
+    if (nv >= n)
+        return lpnas_fail(LPNAS_ERR_ARG, "split: %d tiles cannot give %d validation tiles and a training set", n, nv);
+    int *perm = malloc((size_t)n * sizeof *perm);
+    *train = malloc((size_t)(n - nv) * sizeof **train);
+    *val = malloc((size_t)(nv ? nv : 1) * sizeof **val);
+    if (!perm || !*train || !*val) {
+        free(perm), free(*train), free(*val);
+        return lpnas_fail(LPNAS_ERR_NOMEM, "split: out of memory");
+    }
+    for (int i = 0; i < n; i++)
+        perm[i] = i;
+    lpnas_rng r;
+    lpnas_rng_derive(&r, seed, 0x5b117, 0);
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)lpnas_rng_below(&r, (uint64_t)i + 1);
+        int t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+    }
+    memcpy(*val, perm, (size_t)nv * sizeof *perm);
+    memcpy(*train, perm + nv, (size_t)(n - nv) * sizeof *perm);
+    free(perm);
+    *ntrain = n - nv, *nval = nv;
+    return LPNAS_OK;
+}
+
+lpnas_status lpnas_dataset_channel_stats(const lpnas_dataset *d, const int *idx, int n, float *mean, float *std)
+{
+    if (n < 1)
+        return lpnas_fail(LPNAS_ERR_ARG, "channel stats: no tiles");
+    size_t plane = (size_t)d->h * d->w;
+    for (int c = 0; c < d->channels; c++) {
+        double s = 0, q = 0;
+        for (int i = 0; i < n; i++) {
+            const float *x = lpnas_dataset_image(d, idx[i]) + (size_t)c * plane;
+            for (size_t k = 0; k < plane; k++)
+                s += x[k], q += (double)x[k] * x[k];
+        }
+        double cnt = (double)n * plane, m = s / cnt, v = q / cnt - m * m;
+        mean[c] = (float)m;
+        std[c] = (float)sqrt(v > 1e-12 ? v : 1e-12);
+    }
+    return LPNAS_OK;
+}
+
+lpnas_status lpnas_write_overlay_png(const char *path, const float *image, int C, int h, int w, float scale,
+                                     const uint8_t *const *masks, int count, int up)
+{
+    if (up < 1 || up > 16 || count < 0 || count > 8 || C < 1 || h < 1 || w < 1)
+        return lpnas_fail(LPNAS_ERR_ARG, "overlay: bad sizes");
+    int pw = w * up, W = pw * (count + 1) + 4 * count;
+    uint8_t *rgb = calloc((size_t)W * h * up * 3, 1);
+    if (!rgb)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "overlay: out of memory");
+    size_t plane = (size_t)h * w;
+    for (int y = 0; y < h * up; y++)
+        for (int x = 0; x < w * up; x++) {
+            size_t at = (size_t)(y / up) * w + (size_t)(x / up);
+            uint8_t px[3];
+            for (int k = 0; k < 3; k++) {
+                float v = image[(C == 3 ? k : 0) * plane + at] * 255.0f / scale;
+                px[k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+            for (int p = 0; p <= count; p++) {
+                uint8_t *o = rgb + ((size_t)y * W + (size_t)p * (pw + 4) + x) * 3;
+                uint8_t c3[3] = {px[0], px[1], px[2]};
+                if (p > 0) {
+                    for (int k = 0; k < 3; k++)
+                        c3[k] = (uint8_t)(c3[k] / 2);
+                    bool t = masks[0][at] != 0, m = masks[p - 1][at] != 0;
+                    if (p == 1 && t)
+                        c3[0] = 255, c3[1] = 220, c3[2] = 0; /* truth: yellow */
+                    else if (p > 1 && m)
+                        c3[0] = t ? 0 : 255, c3[1] = t ? 230 : 40, c3[2] = t ? 60 : 40; /* right green, wrong red */
+                }
+                memcpy(o, c3, 3);
+            }
+        }
+    lpnas_status st = lpnas_png_write_rgb(path, rgb, W, h * up);
+    free(rgb);
+    return st;
+}

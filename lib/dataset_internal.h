@@ -1,0 +1,16 @@
+/* Internal: the data set object shared by the PNG loader and the generator. */
+#ifndef LPNAS_LIB_DATASET_INTERNAL_H
+#define LPNAS_LIB_DATASET_INTERNAL_H
+
+#include "lpnas/data.h"
+
+struct lpnas_dataset {
+    int count, channels, h, w;
+    float *images;   /* count x C x H x W */
+    uint8_t *masks;  /* count x H x W */
+    char (*names)[64];
+};
+
+lpnas_status lpnas_dataset_alloc(int count, int channels, int h, int w, lpnas_dataset **out);
+
+#endif

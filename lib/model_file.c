@@ -1,0 +1,278 @@
+/* Model files (docs/formats.md):
+ *   "LPNASMDL" | u32 version | u32 payload bytes | u32 compressed bytes | u32 CRC-32 of the payload
+ *   | zlib(payload)
+ *   payload: str arch | str policy | u32 C | C x f32 mean | C x f32 std | u32 h | u32 w
+ *            | u64 n | n x f32 parameters | u64 m | m x f32 BN statistics
+ * All integers little-endian; strings are u32 length + bytes. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "base/error.h"
+#include "lpnas/model.h"
+
+#define MAGIC "LPNASMDL"
+#define VERSION 1u
+#define MAX_PAYLOAD (256u << 20)
+
+typedef struct {
+    unsigned char *p;
+    size_t len, cap;
+    bool oom;
+} wbuf;
+
+static void put(wbuf *b, const void *src, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n > b->cap) {
+        size_t cap = (b->cap ? b->cap * 2 : 4096) + n;
+        unsigned char *q = realloc(b->p, cap);
+        if (!q) {
+            b->oom = true;
+            return;
+        }
+        b->p = q, b->cap = cap;
+    }
+    memcpy(b->p + b->len, src, n);
+    b->len += n;
+}
+
+static void put_u32(wbuf *b, uint32_t v)
+{
+    unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+    put(b, x, 4);
+}
+
+static void put_u64(wbuf *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_f32s(wbuf *b, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], 4);
+        put_u32(b, u);
+    }
+}
+
+static void put_str(wbuf *b, const char *s)
+{
+    put_u32(b, (uint32_t)strlen(s));
+    put(b, s, strlen(s));
+}
+
+lpnas_status lpnas_model_save(lpnas_net *net, const char *policy, const char *path)
+{
+    wbuf b = {0};
+    char arch[512];
+    lpnas_arch_format(lpnas_net_arch(net), arch, sizeof arch);
+    put_str(&b, arch);
+    put_str(&b, policy ? policy : "fp32");
+    int C = lpnas_net_arch(net)->in_channels, batch, h, w;
+    float mean[16], std[16];
+    lpnas_net_get_normalization(net, mean, std);
+    lpnas_net_size(net, &batch, &h, &w);
+    put_u32(&b, (uint32_t)C);
+    put_f32s(&b, mean, (size_t)C);
+    put_f32s(&b, std, (size_t)C);
+    put_u32(&b, (uint32_t)h);
+    put_u32(&b, (uint32_t)w);
+    size_t np = lpnas_net_param_count(net), nb;
+    float *buf = lpnas_net_buffers(net, &nb);
+    put_u64(&b, np);
+    put_f32s(&b, lpnas_net_params(net), np);
+    put_u64(&b, nb);
+    put_f32s(&b, buf, nb);
+    if (b.oom) {
+        free(b.p);
+        return lpnas_fail(LPNAS_ERR_NOMEM, "%s: out of memory serializing the model", path);
+    }
+    uLongf clen = compressBound((uLong)b.len);
+    unsigned char *z = malloc(clen);
+    if (!z || compress2(z, &clen, b.p, (uLong)b.len, 6) != Z_OK) {
+        free(b.p), free(z);
+        return lpnas_fail(LPNAS_ERR_NOMEM, "%s: compression failed", path);
+    }
+    uint32_t crc = (uint32_t)crc32(0L, b.p, (uInt)b.len);
+    wbuf hdr = {0};
+    put(&hdr, MAGIC, 8);
+    put_u32(&hdr, VERSION);
+    put_u32(&hdr, (uint32_t)b.len);
+    put_u32(&hdr, (uint32_t)clen);
+    put_u32(&hdr, crc);
+    /* write to a temporary file, then rename: a crash never leaves half a model */
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    lpnas_status st = LPNAS_OK;
+    if (!f) {
+        st = lpnas_fail(LPNAS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    } else {
+        bool ok = !hdr.oom && fwrite(hdr.p, 1, hdr.len, f) == hdr.len && fwrite(z, 1, clen, f) == clen;
+        ok = fclose(f) == 0 && ok;
+        if (!ok || rename(tmp, path)) {
+            remove(tmp);
+            st = lpnas_fail(LPNAS_ERR_IO, "%s: write failed", path);
+        }
+    }
+    free(b.p), free(z), free(hdr.p);
+    return st;
+}
+
+typedef struct {
+    const unsigned char *p;
+    size_t len, at;
+    bool bad;
+} rbuf;
+
+static uint32_t get_u32(rbuf *r)
+{
+    if (r->at + 4 > r->len) {
+        r->bad = true;
+        return 0;
+    }
+    const unsigned char *x = r->p + r->at;
+    r->at += 4;
+    return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
+}
+
+static uint64_t get_u64(rbuf *r)
+{
+    uint64_t lo = get_u32(r);
+    return lo | (uint64_t)get_u32(r) << 32;
+}
+
+static void get_f32s(rbuf *r, float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = get_u32(r);
+        memcpy(&x[i], &u, 4);
+    }
+}
+
+static void get_str(rbuf *r, char *s, size_t cap)
+{
+    uint32_t n = get_u32(r);
+    if (r->bad || n >= cap || r->at + n > r->len) {
+        r->bad = true;
+        s[0] = 0;
+        return;
+    }
+    memcpy(s, r->p + r->at, n);
+    s[n] = 0;
+    r->at += n;
+}
+
+lpnas_status lpnas_model_load(const char *path, int batch, lpnas_net **out, char *policy, size_t policy_cap)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lpnas_fail(LPNAS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char hdr[24];
+    size_t got = fread(hdr, 1, 24, f);
+    if (got < 8 || memcmp(hdr, MAGIC, 8)) {
+        fclose(f);
+        return lpnas_fail(LPNAS_ERR_FORMAT, "%s: not an lpnas model file (bad magic)", path);
+    }
+    if (got < 24) {
+        fclose(f);
+        return lpnas_fail(LPNAS_ERR_CORRUPT, "%s: truncated header", path);
+    }
+    rbuf h = {hdr, 24, 8, false};
+    uint32_t version = get_u32(&h), plen = get_u32(&h), clen = get_u32(&h), crc = get_u32(&h);
+    if (version != VERSION) {
+        fclose(f);
+        return lpnas_fail(LPNAS_ERR_FORMAT, "%s: model file version %u, this build reads %u", path, version, VERSION);
+    }
+    if (plen > MAX_PAYLOAD || clen > MAX_PAYLOAD || clen == 0) {
+        fclose(f);
+        return lpnas_fail(LPNAS_ERR_CORRUPT, "%s: implausible sizes (%u, %u bytes)", path, plen, clen);
+    }
+    unsigned char *z = malloc(clen), *p = malloc(plen ? plen : 1);
+    if (!z || !p) {
+        fclose(f), free(z), free(p);
+        return lpnas_fail(LPNAS_ERR_NOMEM, "%s: out of memory", path);
+    }
+    got = fread(z, 1, clen, f);
+    int extra = fgetc(f);
+    fclose(f);
+    uLongf dlen = plen;
+    lpnas_status st = LPNAS_OK;
+    if (got != clen)
+        st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: truncated (%zu of %u compressed bytes)", path, got, clen);
+    else if (extra != EOF)
+        st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: trailing bytes after the model", path);
+    else if (uncompress(p, &dlen, z, clen) != Z_OK || dlen != plen)
+        st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: corrupt compressed data", path);
+    else if ((uint32_t)crc32(0L, p, (uInt)plen) != crc)
+        st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: checksum mismatch", path);
+    free(z);
+    if (st) {
+        free(p);
+        return st;
+    }
+    rbuf r = {p, plen, 0, false};
+    char arch_s[512], pol[64];
+    get_str(&r, arch_s, sizeof arch_s);
+    get_str(&r, pol, sizeof pol);
+    uint32_t C = get_u32(&r);
+    float mean[16] = {0}, stdv[16] = {0};
+    if (C < 1 || C > 16)
+        r.bad = true;
+    for (uint32_t i = 0; i < C && i < 16; i++) {
+        uint32_t u = get_u32(&r);
+        memcpy(&mean[i], &u, 4);
+    }
+    for (uint32_t i = 0; i < C && i < 16; i++) {
+        uint32_t u = get_u32(&r);
+        memcpy(&stdv[i], &u, 4);
+    }
+    uint32_t th = get_u32(&r), tw = get_u32(&r);
+    lpnas_arch a;
+    lpnas_net *net = NULL;
+    if (r.bad)
+        st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: malformed header fields", path);
+    else if ((st = lpnas_arch_parse(arch_s, &a)))
+        lpnas_error_prefix("%s: ", path);
+    else {
+        lpnas_net_options o = {batch, (int)th, (int)tw, 1};
+        if ((st = lpnas_net_create(&a, &o, &net)))
+            lpnas_error_prefix("%s: ", path);
+    }
+    if (!st) {
+        uint64_t np = get_u64(&r);
+        size_t nb;
+        float *buf = lpnas_net_buffers(net, &nb);
+        if (np != lpnas_net_param_count(net)) {
+            st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: %llu parameters for an architecture of %zu", path,
+                            (unsigned long long)np, lpnas_net_param_count(net));
+        } else {
+            get_f32s(&r, lpnas_net_params(net), (size_t)np);
+            uint64_t m = get_u64(&r);
+            if (m != nb)
+                st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: %llu BN statistics, expected %zu", path, (unsigned long long)m, nb);
+            else
+                get_f32s(&r, buf, nb);
+        }
+        if (!st && (r.bad || r.at != r.len))
+            st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: payload size does not match its contents", path);
+        if (!st && (st = lpnas_net_set_normalization(net, mean, stdv)))
+            lpnas_error_prefix("%s: ", path);
+    }
+    free(p);
+    if (st) {
+        lpnas_net_free(net);
+        return st;
+    }
+    if (policy && policy_cap)
+        snprintf(policy, policy_cap, "%s", pol);
+    *out = net;
+    return LPNAS_OK;
+}
