@@ -483,11 +483,10 @@ lpnas_status lpnas_net_infer(lpnas_net *net, const float *images, int n, const l
         }
         /* a BN or activation that could not be folded, pooling, upsampling:
          * run the node reading from the aliased input */
-        lpnas_node tmp = *nd;
-        tmp.in[0] = src;
-        net->g.node[i] = tmp;
+        lpnas_node saved = *nd; /* nd points into the graph: keep a copy to restore */
+        net->g.node[i].in[0] = src;
         forward_node(net, i, n, false, net->params, policy);
-        net->g.node[i] = *nd;
+        net->g.node[i] = saved;
     }
     *logits = net->acts + net->s[alias[net->g.count - 1]].act;
     return LPNAS_OK;

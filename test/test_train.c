@@ -1,0 +1,197 @@
+/* Training: a tiny net learns the synthetic task; fine-tuning in a policy
+ * keeps fp32 master weights and counts skipped steps when forced to
+ * overflow; a NaN loss ends training cleanly; model files round trip and
+ * reject every corruption. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "lpnas.h"
+
+static lpnas_dataset *data;
+static int *tr, *va, nt, nv;
+
+static void setup(void)
+{
+    lpnas_synth_options o;
+    lpnas_synth_options_default(&o);
+    o.count = 300;
+    ck_assert_int_eq(lpnas_dataset_synthetic(&o, &data), LPNAS_OK);
+    ck_assert_int_eq(lpnas_dataset_split(data, 0.2, 3, &tr, &nt, &va, &nv), LPNAS_OK);
+}
+
+static void teardown(void)
+{
+    free(tr), free(va);
+    lpnas_dataset_free(data);
+}
+
+static lpnas_net *tiny(void)
+{
+    lpnas_arch a;
+    lpnas_arch_preset("tiny", &a);
+    lpnas_net *net;
+    lpnas_net_options o;
+    lpnas_net_options_default(&o);
+    ck_assert_int_eq(lpnas_net_create(&a, &o, &net), LPNAS_OK);
+    float m[3], s[3];
+    lpnas_dataset_channel_stats(data, tr, nt, m, s);
+    lpnas_net_set_normalization(net, m, s);
+    return net;
+}
+
+START_TEST(tiny_net_learns)
+{
+    lpnas_net *net = tiny();
+    lpnas_eval_result before, after;
+    ck_assert_int_eq(lpnas_evaluate(net, data, va, nv, NULL, &before), LPNAS_OK);
+    lpnas_train_options o;
+    lpnas_train_options_default(&o);
+    o.steps = 150;
+    lpnas_train_result r;
+    ck_assert_msg(lpnas_train(net, data, tr, nt, &o, &r) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_int_eq(r.steps, 150);
+    ck_assert_int_eq(lpnas_evaluate(net, data, va, nv, NULL, &after), LPNAS_OK);
+    /* all-background prediction scores about 0.49 (background IoU ~0.97, vessel 0) */
+    ck_assert_msg(after.miou > 0.65 && after.vessel_iou > 0.3, "mIoU %.3f (vessel %.3f), before %.3f", after.miou,
+                  after.vessel_iou, before.miou);
+    /* deterministic: the same seed gives the same weights */
+    lpnas_net *again = tiny();
+    ck_assert_int_eq(lpnas_train(again, data, tr, nt, &o, &r), LPNAS_OK);
+    ck_assert_int_eq(memcmp(lpnas_net_params(net), lpnas_net_params(again), lpnas_net_param_count(net) * 4), 0);
+    lpnas_net_free(again);
+    lpnas_net_free(net);
+}
+END_TEST
+
+START_TEST(fine_tuning_in_a_policy)
+{
+    const lpnas_policy *mx;
+    lpnas_policy_get("myriadx", &mx);
+    lpnas_net *net = tiny();
+    lpnas_train_options o;
+    lpnas_train_options_default(&o);
+    o.steps = 20;
+    o.policy = mx;
+    lpnas_train_result r;
+    ck_assert_int_eq(lpnas_train(net, data, tr, nt, &o, &r), LPNAS_OK);
+    ck_assert(r.skipped_steps == 0 && r.final_scale == 65536.0);
+    /* master weights stay fp32: not all of them are binary16 values */
+    size_t np = lpnas_net_param_count(net), off16 = 0;
+    float *p = lpnas_net_params(net);
+    for (size_t i = 0; i < np; i++) {
+        float v = p[i];
+        lpnas_policy_round_host(mx, &v, 1);
+        off16 += v != p[i];
+    }
+    ck_assert_msg(off16 > np / 2, "only %zu of %zu master weights are off the binary16 grid", off16, np);
+    /* forced overflow: an absurd loss scale makes every gradient inf: steps skipped, scale backs off */
+    o.scaler.init_scale = o.scaler.max_scale = 1e30f;
+    o.steps = 5;
+    float *before = malloc(np * 4);
+    memcpy(before, p, np * 4);
+    ck_assert_int_eq(lpnas_train(net, data, tr, nt, &o, &r), LPNAS_OK);
+    ck_assert_int_eq(r.skipped_steps, 5);
+    ck_assert(r.final_scale == 1e30f / 32);
+    ck_assert_int_eq(memcmp(before, p, np * 4), 0); /* skipped steps change nothing */
+    free(before);
+    /* a NaN weight: the loss is NaN: training ends with a clear status */
+    p[0] = NAN;
+    o.policy = NULL;
+    ck_assert_int_eq(lpnas_train(net, data, tr, nt, &o, &r), LPNAS_ERR_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "step 1"));
+    /* bad options */
+    p[0] = 0;
+    o.batch = 99;
+    ck_assert_int_eq(lpnas_train(net, data, tr, nt, &o, &r), LPNAS_ERR_ARG);
+    o.batch = 16, o.lr = -1;
+    ck_assert_int_eq(lpnas_train(net, data, tr, nt, &o, &r), LPNAS_ERR_ARG);
+    lpnas_net_free(net);
+}
+END_TEST
+
+START_TEST(model_files)
+{
+    lpnas_net *net = tiny();
+    lpnas_train_options o;
+    lpnas_train_options_default(&o);
+    o.steps = 5;
+    lpnas_train_result r;
+    lpnas_train(net, data, tr, nt, &o, &r);
+    char *dir = lpnas_test_tmpdir(), path[512], bad[512];
+    snprintf(path, sizeof path, "%s/m.lpm", dir);
+    snprintf(bad, sizeof bad, "%s/bad.lpm", dir);
+    ck_assert_int_eq(lpnas_model_save(net, "myriadx", path), LPNAS_OK);
+    lpnas_net *back;
+    char pol[32];
+    ck_assert_msg(lpnas_model_load(path, 4, &back, pol, sizeof pol) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_str_eq(pol, "myriadx");
+    const lpnas_policy *mx;
+    lpnas_policy_get("myriadx", &mx);
+    const float *y1, *y2;
+    float *keep = malloc(4 * 64 * 64 * 4);
+    ck_assert_int_eq(lpnas_net_infer(net, lpnas_dataset_image(data, 0), 1, mx, &y1), LPNAS_OK);
+    memcpy(keep, y1, 64 * 64 * 4);
+    ck_assert_int_eq(lpnas_net_infer(back, lpnas_dataset_image(data, 0), 1, mx, &y2), LPNAS_OK);
+    ck_assert_int_eq(memcmp(keep, y2, 64 * 64 * 4), 0);
+    free(keep);
+    lpnas_net_free(back);
+    /* corruption */
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    unsigned char *buf = malloc((size_t)len);
+    ck_assert_int_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    for (long cut = 0; cut < len; cut += len / 23 + 1) {
+        f = fopen(bad, "wb");
+        fwrite(buf, 1, (size_t)cut, f);
+        fclose(f);
+        lpnas_status st = lpnas_model_load(bad, 1, &back, NULL, 0);
+        ck_assert_msg(st == LPNAS_ERR_CORRUPT || st == LPNAS_ERR_FORMAT, "cut %ld: %d", cut, st);
+        ck_assert_ptr_null(back);
+    }
+    for (long at = 24; at < len; at += len / 19 + 1) {
+        buf[at] ^= 0x24;
+        f = fopen(bad, "wb");
+        fwrite(buf, 1, (size_t)len, f);
+        fclose(f);
+        ck_assert_int_eq(lpnas_model_load(bad, 1, &back, NULL, 0), LPNAS_ERR_CORRUPT);
+        buf[at] ^= 0x24;
+    }
+    buf[0] = 'X';
+    f = fopen(bad, "wb");
+    fwrite(buf, 1, (size_t)len, f);
+    fclose(f);
+    ck_assert_int_eq(lpnas_model_load(bad, 1, &back, NULL, 0), LPNAS_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "bad magic"));
+    buf[0] = 'L', buf[8] = 9;
+    f = fopen(bad, "wb");
+    fwrite(buf, 1, (size_t)len, f);
+    fclose(f);
+    ck_assert_int_eq(lpnas_model_load(bad, 1, &back, NULL, 0), LPNAS_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "version 9"));
+    ck_assert_int_eq(lpnas_model_load("/nonexistent.lpm", 1, &back, NULL, 0), LPNAS_ERR_IO);
+    free(buf);
+    lpnas_net_free(net);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *t = lpnas_tcase("train");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_add_test(t, tiny_net_learns);
+    tcase_add_test(t, fine_tuning_in_a_policy);
+    tcase_add_test(t, model_files);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+LPNAS_TEST_MAIN(suite)
