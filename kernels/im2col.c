@@ -1,9 +1,22 @@
-/* im2col and its adjoint, shared by conv2d and deconv2d. */
+/* im2col and its adjoint, shared by conv2d and deconv2d. For each tap
+ * (ci, ky, kx) and output row, the output columns whose input column lies
+ * inside the image form one range [lo, hi): copied (or added) in one tight
+ * loop, contiguous when the stride is 1; the columns outside are padding. */
 #include "kernels/im2col.h"
 
 #include <string.h>
 
-/* col[(ci*KH + ky)*KW + kx][oy*OW + ox] = in[ci][iy][ix] (0 in the padding) */
+/* Valid output columns for input column ix = ox * stride + off, 0 <= ix < W. */
+static void col_range(int off, int stride, int W, int OW, int *lo, int *hi)
+{
+    int l = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    int h = W - 1 - off < 0 ? 0 : (W - 1 - off) / stride + 1;
+    *lo = l < OW ? l : OW;
+    *hi = h < OW ? h : OW;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
 void lpnas_im2col(float *col, const float *in, int C, int H, int W, int OH, int OW, const lpnas_conv_params *p)
 {
     size_t P = (size_t)OH * OW;
@@ -12,6 +25,8 @@ void lpnas_im2col(float *col, const float *in, int C, int H, int W, int OH, int 
             for (int kx = 0; kx < p->kw; kx++) {
                 float *row = col + ((size_t)(ci * p->kh + ky) * p->kw + kx) * P;
                 const float *plane = in + (size_t)ci * H * W;
+                int off = kx * p->dil_w - p->pad_w, lo, hi;
+                col_range(off, p->stride_w, W, OW, &lo, &hi);
                 for (int oy = 0; oy < OH; oy++) {
                     int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
                     float *r = row + (size_t)oy * OW;
@@ -20,22 +35,20 @@ void lpnas_im2col(float *col, const float *in, int C, int H, int W, int OH, int 
                         continue;
                     }
                     const float *src = plane + (size_t)iy * W;
-                    int ix0 = -p->pad_w + kx * p->dil_w;
-                    if (p->stride_w == 1 && ix0 >= 0 && ix0 + OW <= W) {
-                        memcpy(r, src + ix0, (size_t)OW * sizeof *r);
-                        continue;
-                    }
-                    for (int ox = 0; ox < OW; ox++) {
-                        int ix = ox * p->stride_w + ix0;
-                        r[ox] = (ix >= 0 && ix < W) ? src[ix] : 0.0f;
-                    }
+                    for (int ox = 0; ox < lo; ox++)
+                        r[ox] = 0.0f;
+                    if (p->stride_w == 1)
+                        memcpy(r + lo, src + lo + off, (size_t)(hi - lo) * sizeof *r);
+                    else
+                        for (int ox = lo; ox < hi; ox++)
+                            r[ox] = src[ox * p->stride_w + off];
+                    for (int ox = hi; ox < OW; ox++)
+                        r[ox] = 0.0f;
                 }
             }
 }
 
-/* The adjoint of im2col: din[ci][iy][ix] += col[...][...] */
-void lpnas_col2im_add(float *din, const float *col, int C, int H, int W, int OH, int OW,
-                       const lpnas_conv_params *p)
+void lpnas_col2im_add(float *din, const float *col, int C, int H, int W, int OH, int OW, const lpnas_conv_params *p)
 {
     size_t P = (size_t)OH * OW;
     for (int ci = 0; ci < C; ci++)
@@ -43,18 +56,20 @@ void lpnas_col2im_add(float *din, const float *col, int C, int H, int W, int OH,
             for (int kx = 0; kx < p->kw; kx++) {
                 const float *row = col + ((size_t)(ci * p->kh + ky) * p->kw + kx) * P;
                 float *plane = din + (size_t)ci * H * W;
+                int off = kx * p->dil_w - p->pad_w, lo, hi;
+                col_range(off, p->stride_w, W, OW, &lo, &hi);
                 for (int oy = 0; oy < OH; oy++) {
                     int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
                     if (iy < 0 || iy >= H)
                         continue;
                     float *dst = plane + (size_t)iy * W;
                     const float *r = row + (size_t)oy * OW;
-                    for (int ox = 0; ox < OW; ox++) {
-                        int ix = ox * p->stride_w - p->pad_w + kx * p->dil_w;
-                        if (ix >= 0 && ix < W)
-                            dst[ix] += r[ox];
-                    }
+                    if (p->stride_w == 1)
+                        for (int ox = lo; ox < hi; ox++)
+                            dst[ox + off] += r[ox];
+                    else
+                        for (int ox = lo; ox < hi; ox++)
+                            dst[ox * p->stride_w + off] += r[ox];
                 }
             }
 }
-
