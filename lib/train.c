@@ -211,7 +211,11 @@ lpnas_status lpnas_evaluate(lpnas_net *net, const lpnas_dataset *d, const int *i
                           lpnas_dataset_channels(d), lpnas_net_arch(net)->in_channels);
     int C = lpnas_dataset_channels(d);
     size_t px = (size_t)lpnas_dataset_height(d) * lpnas_dataset_width(d);
-    int B = 8;
+    int B, nh, nw;
+    lpnas_net_size(net, &B, &nh, &nw);
+    if (nh != lpnas_dataset_height(d) || nw != lpnas_dataset_width(d))
+        return lpnas_fail(LPNAS_ERR_ARG, "evaluate: tiles are %dx%d, the net was planned for %dx%d",
+                          lpnas_dataset_width(d), lpnas_dataset_height(d), nw, nh);
     float *img = malloc((size_t)B * C * px * 4);
     uint8_t *msk = malloc((size_t)B * px);
     if (!img || !msk) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "check_util.h"
 #include "lpnas.h"
@@ -182,6 +183,40 @@ START_TEST(model_files)
 }
 END_TEST
 
+/* The example program as a user runs it. */
+START_TEST(train_segmenter_program)
+{
+    const char *b = getenv("BUILD");
+    char cmd[1024], line[512], last[512] = "";
+    snprintf(cmd, sizeof cmd,
+             "%s/bin/train_segmenter --preset tiny --tiles 40 --warmup-steps 4 --finetune-steps 2 --batch 4 2>/dev/null",
+             b ? b : "build");
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    while (fgets(line, sizeof line, p))
+        snprintf(last, sizeof last, "%s", line);
+    ck_assert_int_eq(pclose(p), 0);
+    double f, ph, al, v;
+    long params, skipped;
+    ck_assert_msg(sscanf(last, "miou_fp32=%lf miou_posthoc=%lf miou_aligned=%lf vessel_iou_aligned=%lf params=%ld "
+                               "skipped_steps=%ld", &f, &ph, &al, &v, &params, &skipped) == 6,
+                  "last line '%s'", last);
+    ck_assert(params == 3169 && f >= 0 && f <= 1);
+    static const struct { const char *args; int status; } RUNS[] = {
+        {"--help", 0},         {"--bogus", 2},          {"--preset nope", 2},
+        {"--policy fp64", 2},  {"--batch 0", 2},        {"--arch in3", 2},
+        {"--arch x --preset tiny", 2}, {"--data /nonexistent --warmup-steps 1", 1},
+        {"--preset tiny --lr -3", 2},
+    };
+    for (size_t i = 0; i < sizeof RUNS / sizeof RUNS[0]; i++) {
+        snprintf(cmd, sizeof cmd, "%s/bin/train_segmenter %s >/dev/null 2>&1", b ? b : "build", RUNS[i].args);
+        int st = system(cmd);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == RUNS[i].status, "'%s': status %d, want %d", RUNS[i].args,
+                      WEXITSTATUS(st), RUNS[i].status);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -190,6 +225,7 @@ static Suite *suite(void)
     tcase_add_test(t, tiny_net_learns);
     tcase_add_test(t, fine_tuning_in_a_policy);
     tcase_add_test(t, model_files);
+    tcase_add_test(t, train_segmenter_program);
     suite_add_tcase(s, t);
     return s;
 }
