@@ -90,31 +90,31 @@ void lpnas_policy_to_device(const lpnas_policy *p, lpnas_f16 *dst, const float *
     to_device_output(p, dst, src, n);
 }
 
-/* Round trips through binary16 in chunks that stay in L1. */
+/* Round trips through binary16 in chunks that stay in L1: `convert` is the
+ * host conversion or the op-output rounding. */
 #define CHUNK 1024
 
-void lpnas_policy_round_host(const lpnas_policy *p, float *x, size_t n)
+static void round_trip(const lpnas_policy *p, float *x, size_t n,
+                       void (*convert)(const lpnas_policy *, lpnas_f16 *, const float *, size_t))
 {
     if (lpnas_policy_is_fp32(p))
         return;
     lpnas_f16 buf[CHUNK];
     for (size_t i = 0; i < n; i += CHUNK) {
         size_t m = n - i < CHUNK ? n - i : CHUNK;
-        lpnas_policy_to_device(p, buf, x + i, m);
+        convert(p, buf, x + i, m);
         lpnas_f16_to_f32_array(x + i, buf, m);
     }
 }
 
+void lpnas_policy_round_host(const lpnas_policy *p, float *x, size_t n)
+{
+    round_trip(p, x, n, lpnas_policy_to_device);
+}
+
 void lpnas_policy_round(const lpnas_policy *p, float *x, size_t n)
 {
-    if (lpnas_policy_is_fp32(p))
-        return;
-    lpnas_f16 buf[CHUNK];
-    for (size_t i = 0; i < n; i += CHUNK) {
-        size_t m = n - i < CHUNK ? n - i : CHUNK;
-        to_device_output(p, buf, x + i, m);
-        lpnas_f16_to_f32_array(x + i, buf, m);
-    }
+    round_trip(p, x, n, to_device_output);
 }
 
 float lpnas_policy_round1(const lpnas_policy *p, float x)

@@ -257,8 +257,13 @@ static void median_std(double *t, int n, double *med, double *sd)
     *sd = n > 1 ? sqrt(v / (n - 1)) : 0;
 }
 
-static lpnas_status check_options(const lpnas_profile_options *o)
+/* The caller's options or the defaults, validated. */
+static lpnas_status resolve_options(const lpnas_profile_options *opt, lpnas_profile_options *o)
 {
+    if (opt)
+        *o = *opt;
+    else
+        lpnas_profile_options_default(o);
     if (o->warmup < 0 || o->warmup > 1000 || o->repetitions < 1 || o->repetitions > 100000)
         return lpnas_fail(LPNAS_ERR_ARG, "host profiler: warmup %d (0..1000), repetitions %d (1..100000)", o->warmup,
                           o->repetitions);
@@ -269,12 +274,8 @@ lpnas_status lpnas_latency_profile_host(const lpnas_layer_list *list, const lpna
                                         lpnas_latency_model **out)
 {
     lpnas_profile_options o;
-    if (opt)
-        o = *opt;
-    else
-        lpnas_profile_options_default(&o);
     *out = NULL;
-    lpnas_status st = check_options(&o);
+    lpnas_status st = resolve_options(opt, &o);
     if (st)
         return st;
     bufs b;
@@ -335,11 +336,7 @@ lpnas_status lpnas_latency_additivity(const lpnas_latency_model *m, const lpnas_
                                       const lpnas_profile_options *opt, double *measured_ms, double *sum_ms)
 {
     lpnas_profile_options o;
-    if (opt)
-        o = *opt;
-    else
-        lpnas_profile_options_default(&o);
-    lpnas_status st = check_options(&o);
+    lpnas_status st = resolve_options(opt, &o);
     if (st)
         return st;
     double total;

@@ -31,6 +31,19 @@ void lpnas_test_rmdir(const char *path);
             ck_abort_msg(__VA_ARGS__);    \
     } while (0)
 
+/* Example programs, run as a user runs them from the repository root:
+ * `$BUILD/bin/<program> <args>`. */
+typedef struct {
+    const char *args;
+    int status;
+} lpnas_program_case;
+
+/* Runs the program with stderr discarded; returns its exit status and
+ * copies its last stdout line into `last`. */
+int lpnas_test_program_last_line(const char *program, const char *args, char *last, size_t size);
+/* Runs each case (output discarded) and asserts its exit status. */
+void lpnas_test_program_statuses(const char *program, const lpnas_program_case *cases, size_t n);
+
 #define LPNAS_TEST_MAIN(make_suite) \
     int main(void) { return lpnas_test_run(make_suite()); }
 

@@ -34,4 +34,20 @@ uint64_t lpnas_ref_rand(uint64_t *state);
 
 const char *lpnas_ref_mode_name(lpnas_round rm);
 
+#include <string.h>
+
+static inline uint32_t fbits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    return u;
+}
+
+static inline float ffrom(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, 4);
+    return x;
+}
+
 #endif

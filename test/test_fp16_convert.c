@@ -12,20 +12,6 @@
 
 static const lpnas_round MODES[] = {LPNAS_RNE, LPNAS_RTZ, LPNAS_RDN, LPNAS_RUP, LPNAS_RNA};
 
-static uint32_t fbits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, 4);
-    return u;
-}
-
-static float ffrom(uint32_t u)
-{
-    float x;
-    memcpy(&x, &u, 4);
-    return x;
-}
-
 static int is_nan16(uint16_t b) { return (b & 0x7FFF) > 0x7C00; }
 
 /* Reference f32 -> f16: specials by the IEEE rules (NaN keeps sign and top

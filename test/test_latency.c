@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "check_util.h"
 #include "lpnas/latency.h"
@@ -336,17 +335,11 @@ END_TEST
 /* The example program as a user runs it: last line, exit statuses. */
 START_TEST(latency_program)
 {
-    const char *b = getenv("BUILD");
-    char cmd[1024], line[256], last[256] = "";
-    snprintf(cmd, sizeof cmd, "%s/bin/latency examples/latency/resnet18_224.csv", b ? b : "build");
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    while (fgets(line, sizeof line, p))
-        snprintf(last, sizeof last, "%s", line);
-    ck_assert_int_eq(pclose(p), 0);
+    char last[512];
+    ck_assert_int_eq(lpnas_test_program_last_line("latency", "examples/latency/resnet18_224.csv", last, sizeof last), 0);
     ck_assert_msg(strncmp(last, "total_ms=", 9) == 0, "last line '%s'", last);
     ck_assert(fabs(atof(last + 9) - 19.7) / 19.7 < 0.2);
-    const struct { const char *args; int status; } RUNS[] = {
+    static const lpnas_program_case RUNS[] = {
         {"--help", 0},
         {"--overhead-ms 3 examples/latency/resnet18_224.csv", 0},
         {"--bogus x.csv", 2},
@@ -358,12 +351,7 @@ START_TEST(latency_program)
         {"/nonexistent.csv", 1},
         {"--lut /nonexistent.lut examples/latency/resnet18_224.csv", 1},
     };
-    for (size_t i = 0; i < sizeof RUNS / sizeof RUNS[0]; i++) {
-        snprintf(cmd, sizeof cmd, "%s/bin/latency %s >/dev/null 2>&1", b ? b : "build", RUNS[i].args);
-        int st = system(cmd);
-        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == RUNS[i].status, "'%s': status %d, want %d", RUNS[i].args,
-                      WEXITSTATUS(st), RUNS[i].status);
-    }
+    lpnas_test_program_statuses("latency", RUNS, sizeof RUNS / sizeof RUNS[0]);
 }
 END_TEST
 

@@ -12,20 +12,6 @@
 #include "lpnas/policy.h"
 #include "lpnas/scaler.h"
 
-static uint32_t fbits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, 4);
-    return u;
-}
-
-static float ffrom(uint32_t u)
-{
-    float x;
-    memcpy(&x, &u, 4);
-    return x;
-}
-
 /* The plugin's algorithm as DESIGN §4.2 describes it, in binary32
  * arithmetic (the library does it with integers): add half a binary16 ulp
  * of |x|'s binade, compare with the thresholds, truncate. */

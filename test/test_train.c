@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "check_util.h"
 #include "lpnas.h"
@@ -186,34 +185,24 @@ END_TEST
 /* The example program as a user runs it. */
 START_TEST(train_segmenter_program)
 {
-    const char *b = getenv("BUILD");
-    char cmd[1024], line[512], last[512] = "";
-    snprintf(cmd, sizeof cmd,
-             "%s/bin/train_segmenter --preset tiny --tiles 40 --warmup-steps 4 --finetune-steps 2 --batch 4 2>/dev/null",
-             b ? b : "build");
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    while (fgets(line, sizeof line, p))
-        snprintf(last, sizeof last, "%s", line);
-    ck_assert_int_eq(pclose(p), 0);
+    char last[512];
+    ck_assert_int_eq(lpnas_test_program_last_line("train_segmenter",
+                                                  "--preset tiny --tiles 40 --warmup-steps 4 --finetune-steps 2 --batch 4",
+                                                  last, sizeof last),
+                     0);
     double f, ph, al, v;
     long params, skipped;
     ck_assert_msg(sscanf(last, "miou_fp32=%lf miou_posthoc=%lf miou_aligned=%lf vessel_iou_aligned=%lf params=%ld "
                                "skipped_steps=%ld", &f, &ph, &al, &v, &params, &skipped) == 6,
                   "last line '%s'", last);
     ck_assert(params == 3169 && f >= 0 && f <= 1);
-    static const struct { const char *args; int status; } RUNS[] = {
+    static const lpnas_program_case RUNS[] = {
         {"--help", 0},         {"--bogus", 2},          {"--preset nope", 2},
         {"--policy fp64", 2},  {"--batch 0", 2},        {"--arch in3", 2},
         {"--arch x --preset tiny", 2}, {"--data /nonexistent --warmup-steps 1", 1},
         {"--preset tiny --lr -3", 2},
     };
-    for (size_t i = 0; i < sizeof RUNS / sizeof RUNS[0]; i++) {
-        snprintf(cmd, sizeof cmd, "%s/bin/train_segmenter %s >/dev/null 2>&1", b ? b : "build", RUNS[i].args);
-        int st = system(cmd);
-        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == RUNS[i].status, "'%s': status %d, want %d", RUNS[i].args,
-                      WEXITSTATUS(st), RUNS[i].status);
-    }
+    lpnas_test_program_statuses("train_segmenter", RUNS, sizeof RUNS / sizeof RUNS[0]);
 }
 END_TEST
 
