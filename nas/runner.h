@@ -1,0 +1,115 @@
+/* Internal: the search loop — asks a strategy for candidates, rejects the
+ * infeasible ones cheaply, never trains a duplicate, evaluates the rest on
+ * N worker threads, and keeps every finished result safe on disk.
+ *
+ * Determinism: candidates are asked in batches of a fixed size (not tied to
+ * the number of workers); within a batch they train in parallel, each with a
+ * seed derived from (search seed, candidate id); results are told to the
+ * strategy and written to results.csv in candidate-id order. So 1 worker and
+ * 8 workers give the same rows, and a resumed run equals a straight one.
+ *
+ * Durability, after every finished evaluation:
+ *   1. the state file is rewritten atomically (temp file, fsync, rename)
+ *      with the finished record in it;
+ *   2. every row that is now in order is appended to results.csv and flushed;
+ *   3. the state is rewritten again with the new length of results.csv.
+ * On resume results.csv is cut back to the recorded length and the missing
+ * rows are appended from the state, so a kill -9 at any moment loses and
+ * repeats nothing that had finished. */
+#ifndef LPNAS_NAS_RUNNER_H
+#define LPNAS_NAS_RUNNER_H
+
+#include <stdatomic.h>
+
+#include "nas/strategy.h"
+
+#define LPNAS_ARCH_TEXT_MAX 256
+#define LPNAS_REASON_MAX 160
+
+/* Append-only: written to the state file and results.csv. */
+typedef enum {
+    LPNAS_CAND_PENDING = 0,    /* asked, not yet evaluated */
+    LPNAS_CAND_OK = 1,         /* trained and measured */
+    LPNAS_CAND_INFEASIBLE = 2, /* over a budget: never trained */
+    LPNAS_CAND_FAILED = 3,     /* training failed (NaN, divergence) */
+    LPNAS_CAND_DUPLICATE = 4   /* same architecture as an earlier candidate: result reused */
+} lpnas_cand_status;
+
+const char *lpnas_cand_status_name(lpnas_cand_status s); /* "ok", "infeasible", ... */
+
+/* One candidate = one row of results.csv. NaN marks what was not measured. */
+typedef struct {
+    uint64_t id;
+    lpnas_genome genome;
+    char arch[LPNAS_ARCH_TEXT_MAX]; /* canonical architecture string: the identity */
+    int64_t params, flops, peak_bytes;
+    double latency_ms;
+    double miou_fp32, miou_posthoc, miou_aligned, vessel_iou;
+    int64_t skipped_steps;
+    double seconds;
+    lpnas_cand_status status;
+    int64_t dup_of; /* id of the original for duplicates, else -1 */
+    char reason[LPNAS_REASON_MAX];
+    lpnas_outcome outcome; /* what the strategy was told */
+} lpnas_candidate;
+
+/* What the runner needs from a problem (e.g. vessel segmentation). */
+typedef struct {
+    void *ctx;
+    lpnas_space_ops space;
+    /* Cheap, on the search thread: fill arch, params, flops, peak_bytes,
+     * latency_ms. Return false when over a budget, with reason and
+     * outcome.point.violation (> 0) set. A non-OK status aborts the search. */
+    lpnas_status (*precheck)(void *ctx, lpnas_candidate *c, bool *feasible);
+    /* Expensive, on a worker thread, thread-safe: train and measure, set
+     * status OK or FAILED (+reason). Return LPNAS_ERR_INTERRUPTED if *stop
+     * became nonzero (the candidate stays pending); any other non-OK status
+     * is recorded as a failure. */
+    lpnas_status (*evaluate)(void *ctx, lpnas_candidate *c, uint64_t seed, const atomic_int *stop);
+    /* Turn measurements into c->outcome (objectives, violation, fitness). */
+    void (*score)(void *ctx, lpnas_candidate *c);
+} lpnas_problem;
+
+typedef struct {
+    int evaluated, feasible, infeasible, duplicates, failed; /* so far */
+    int budget;
+    double best;           /* best fitness among OK candidates (-inf if none) */
+    const char *best_arch; /* valid during the callback */
+    double evals_per_hour;
+    double eta_seconds;    /* NaN while unknown */
+} lpnas_search_progress;
+
+typedef void (*lpnas_search_progress_fn)(void *user, const lpnas_search_progress *p);
+
+typedef struct {
+    lpnas_strategy_options strategy;
+    int budget;          /* candidates to train (ok + failed) */
+    int batch;           /* candidates asked at a time (default 4); results never depend on workers */
+    int workers;         /* threads (default 1) */
+    int max_rejections;  /* consecutive infeasible proposals before giving up (default 2000) */
+    int max_duplicates;  /* consecutive duplicate proposals before stopping as converged (default 500) */
+    const char *out_dir; /* results.csv, pareto.csv, search.state */
+    bool resume;         /* continue from out_dir/search.state */
+    lpnas_search_progress_fn progress;
+    void *progress_user;
+} lpnas_runner_options;
+
+void lpnas_runner_options_default(lpnas_runner_options *o);
+
+typedef struct lpnas_runner lpnas_runner;
+
+lpnas_status lpnas_runner_create(const lpnas_runner_options *o, const lpnas_problem *problem,
+                                 lpnas_runner **out);
+/* Runs until the budget is spent, the search converges, or a stop is
+ * requested (then LPNAS_ERR_INTERRUPTED, with everything finished saved). */
+lpnas_status lpnas_runner_run(lpnas_runner *r);
+/* Async-signal-safe: may be called from a SIGINT handler. */
+void lpnas_runner_request_stop(lpnas_runner *r);
+void lpnas_runner_free(lpnas_runner *r);
+
+/* All candidate records so far, in id order. */
+size_t lpnas_runner_candidates(const lpnas_runner *r, const lpnas_candidate **out);
+/* Index of the best OK candidate by fitness, or -1. */
+long lpnas_runner_best(const lpnas_runner *r);
+
+#endif

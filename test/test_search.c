@@ -1,0 +1,276 @@
+/* The search loop with a cheap stand-in problem: results identical for 1
+ * and 2 workers; a child killed with SIGKILL mid-search and resumed ends
+ * with the same results as an uninterrupted run; duplicates are never
+ * evaluated twice; failures are recorded and the search goes on; an empty
+ * feasible region ends with a clear status; stop requests save. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "check_util.h"
+#include "nas/runner.h"
+#include "nas/space.h"
+
+typedef struct {
+    lpnas_space space;
+    atomic_int evaluations;
+    int delay_us;
+    long max_params;
+} fake;
+
+static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
+{
+    fake *f = ctx;
+    lpnas_space_identity(&f->space, &c->genome, c->arch, sizeof c->arch);
+    lpnas_arch a;
+    lpnas_space_decode(&f->space, &c->genome, &a, NULL);
+    lpnas_arch_stats s;
+    lpnas_status st = lpnas_arch_stats_compute(&a, 16, 16, &s);
+    if (st)
+        return st;
+    c->params = s.params, c->flops = 2 * s.macs, c->peak_bytes = s.peak_act_bytes_device;
+    c->latency_ms = (double)s.macs / 1e6;
+    *feasible = c->params <= f->max_params;
+    if (!*feasible) {
+        snprintf(c->reason, sizeof c->reason, "%lld parameters > %ld", (long long)c->params, f->max_params);
+        c->outcome.point.violation = (double)(c->params - f->max_params);
+    }
+    return LPNAS_OK;
+}
+
+/* a smooth made-up accuracy: favours ~24-wide stages, 3 stages, kernel 3 */
+static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const atomic_int *stop)
+{
+    fake *f = ctx;
+    atomic_fetch_add(&f->evaluations, 1);
+    if (f->delay_us)
+        usleep((useconds_t)f->delay_us);
+    if (atomic_load(stop))
+        return LPNAS_ERR_INTERRUPTED;
+    lpnas_arch a;
+    lpnas_space_decode(&f->space, &c->genome, &a, NULL);
+    if (a.stage[0].width == 8 && a.stage[0].blocks == 1) /* a family that "diverges" */
+        return lpnas_fail(LPNAS_ERR_NUMERIC, "train: loss is nan at step 7");
+    double q = 0.9 - 0.02 * abs(a.stages - 3);
+    for (int i = 0; i < a.stages; i++)
+        q -= 0.0004 * fabs(a.stage[i].width - 24.0) + (a.stage[i].kernel != 3 ? 0.01 : 0);
+    q += (double)(seed % 1000) * 1e-6; /* seed-dependent noise: per-candidate seeds must be stable */
+    c->miou_fp32 = q, c->miou_posthoc = q - 0.01, c->miou_aligned = q - 0.002, c->vessel_iou = q - 0.3;
+    c->status = LPNAS_CAND_OK;
+    return LPNAS_OK;
+}
+
+static void score(void *ctx, lpnas_candidate *c)
+{
+    (void)ctx;
+    c->outcome.fitness = c->miou_aligned;
+    c->outcome.point.obj[0] = -c->miou_aligned;
+    c->outcome.point.obj[1] = c->latency_ms;
+    c->outcome.point.violation = 0;
+}
+
+static fake F;
+
+static lpnas_problem problem(int delay_us)
+{
+    lpnas_space_options so;
+    lpnas_space_options_default(&so);
+    so.max_stages = 3;
+    lpnas_space_init(&F.space, &so);
+    atomic_init(&F.evaluations, 0);
+    F.delay_us = delay_us;
+    F.max_params = 60000;
+    lpnas_problem p = {&F, lpnas_space_operators(&F.space), precheck, evaluate, score};
+    return p;
+}
+
+static lpnas_runner_options options(const char *dir, int workers, int budget)
+{
+    lpnas_runner_options o;
+    lpnas_runner_options_default(&o);
+    o.strategy.seed = 77;
+    o.strategy.n_obj = 2;
+    o.budget = budget;
+    o.batch = 4;
+    o.workers = workers;
+    o.out_dir = dir;
+    return o;
+}
+
+/* results.csv without the seconds column (timing differs run to run) */
+static char *results_without_time(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return strdup("");
+    char *out = calloc(1, 1 << 20), line[4096];
+    while (fgets(line, sizeof line, f)) {
+        /* drop field 12 (seconds): count commas outside quotes */
+        int field = 0, q = 0;
+        char *o = out + strlen(out);
+        for (char *p = line; *p; p++) {
+            if (*p == '"')
+                q = !q;
+            if (*p == ',' && !q)
+                field++;
+            if (field != 11) /* the comma opening field 11 and its text are dropped */
+                *o++ = *p;
+        }
+        *o = 0;
+    }
+    fclose(f);
+    return out;
+}
+
+static void run_search(const char *dir, int workers, int budget, bool resume, int delay_us)
+{
+    lpnas_problem p = problem(delay_us);
+    lpnas_runner_options o = options(dir, workers, budget);
+    o.resume = resume;
+    lpnas_runner *r;
+    ck_assert_msg(lpnas_runner_create(&o, &p, &r) == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_status st = lpnas_runner_run(r);
+    ck_assert_msg(st == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_runner_free(r);
+}
+
+START_TEST(same_results_for_any_worker_count)
+{
+    char *d1 = lpnas_test_tmpdir(), *d2 = lpnas_test_tmpdir();
+    run_search(d1, 1, 24, false, 0);
+    run_search(d2, 2, 24, false, 2000);
+    char *a = results_without_time(d1), *b = results_without_time(d2);
+    ck_assert_msg(strcmp(a, b) == 0 && strlen(a) > 100, "1 and 2 workers differ");
+    free(a), free(b);
+    lpnas_test_rmdir(d1), lpnas_test_rmdir(d2);
+    free(d1), free(d2);
+}
+END_TEST
+
+static int rows(const char *dir)
+{
+    char path[512], line[4096];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    FILE *f = fopen(path, "r");
+    int n = -1;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        n++;
+    fclose(f);
+    return n;
+}
+
+START_TEST(kill_and_resume_equals_straight_run)
+{
+    char *straight = lpnas_test_tmpdir(), *killed = lpnas_test_tmpdir();
+    run_search(straight, 1, 24, false, 0);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) { /* the child searches slowly until it is killed */
+        lpnas_problem p = problem(30000);
+        lpnas_runner_options o = options(killed, 1, 24);
+        lpnas_runner *r;
+        if (lpnas_runner_create(&o, &p, &r) == LPNAS_OK)
+            lpnas_runner_run(r);
+        _exit(0);
+    }
+    for (int i = 0; i < 400 && rows(killed) < 9; i++)
+        usleep(10000);
+    usleep(45000); /* somewhere inside a batch */
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    ck_assert(WIFSIGNALED(status));
+    int before = rows(killed);
+    ck_assert_msg(before > 0 && before < 30, "%d rows when killed", before);
+    run_search(killed, 2, 24, true, 0);
+    char *a = results_without_time(straight), *b = results_without_time(killed);
+    ck_assert_msg(strcmp(a, b) == 0, "resumed results differ from the straight run:\n%s\n---\n%s", a, b);
+    free(a), free(b);
+    lpnas_test_rmdir(straight), lpnas_test_rmdir(killed);
+    free(straight), free(killed);
+}
+END_TEST
+
+START_TEST(duplicates_failures_and_empty_region)
+{
+    char *dir = lpnas_test_tmpdir();
+    lpnas_problem p = problem(0);
+    /* a space of a handful of candidates: duplicates must appear and never be evaluated */
+    lpnas_space_options so;
+    lpnas_space_options_default(&so);
+    so.min_stages = so.max_stages = 1;
+    so.n_widths = 2, so.max_blocks = 1, so.n_kernels = 1, so.allow_inverted = so.allow_separable = false;
+    so.max_dec_blocks = 1, so.n_lrs = 1;
+    lpnas_space_init(&F.space, &so);
+    p.space = lpnas_space_operators(&F.space);
+    lpnas_runner_options o = options(dir, 1, 1000);
+    o.max_duplicates = 40;
+    lpnas_runner *r;
+    ck_assert_int_eq(lpnas_runner_create(&o, &p, &r), LPNAS_OK);
+    ck_assert_int_eq(lpnas_runner_run(r), LPNAS_OK); /* converges: only duplicates left */
+    const lpnas_candidate *c;
+    size_t n = lpnas_runner_candidates(r, &c), dups = 0, failed = 0, ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        dups += c[i].status == LPNAS_CAND_DUPLICATE;
+        failed += c[i].status == LPNAS_CAND_FAILED;
+        ok += c[i].status == LPNAS_CAND_OK;
+        if (c[i].status == LPNAS_CAND_FAILED)
+            ck_assert_ptr_nonnull(strstr(c[i].reason, "loss is nan"));
+    }
+    ck_assert_int_eq((int)atomic_load(&F.evaluations), (int)(ok + failed)); /* never twice */
+    ck_assert(dups >= 40 && failed >= 1 && ok >= 1);
+    lpnas_runner_free(r);
+    lpnas_test_rmdir(dir);
+    free(dir);
+    /* nothing fits: the search ends with a clear status */
+    dir = lpnas_test_tmpdir();
+    p = problem(0);
+    F.max_params = 10;
+    o = options(dir, 1, 10);
+    o.max_rejections = 30;
+    ck_assert_int_eq(lpnas_runner_create(&o, &p, &r), LPNAS_OK);
+    ck_assert_int_eq(lpnas_runner_run(r), LPNAS_ERR_INFEASIBLE);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "feasible region looks empty"));
+    lpnas_runner_free(r);
+    /* a stop request: interrupted, with what finished saved and resumable */
+    p = problem(0);
+    o = options(dir, 1, 10);
+    ck_assert_int_eq(lpnas_runner_create(&o, &p, &r), LPNAS_OK);
+    lpnas_runner_request_stop(r);
+    ck_assert_int_eq(lpnas_runner_run(r), LPNAS_ERR_INTERRUPTED);
+    lpnas_runner_free(r);
+    /* bad options and a resume without a state file */
+    o.budget = 0;
+    ck_assert_int_eq(lpnas_runner_create(&o, &p, &r), LPNAS_ERR_ARG);
+    char other[600];
+    snprintf(other, sizeof other, "%s/none", dir);
+    o = options(other, 1, 10);
+    o.resume = true;
+    ck_assert_int_eq(lpnas_runner_create(&o, &p, &r), LPNAS_ERR_IO);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("search");
+    TCase *t = lpnas_tcase("search");
+    tcase_add_test(t, same_results_for_any_worker_count);
+    tcase_add_test(t, kill_and_resume_equals_straight_run);
+    tcase_add_test(t, duplicates_failures_and_empty_region);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+LPNAS_TEST_MAIN(suite)
