@@ -14,5 +14,6 @@
 #include "lpnas/data.h"
 #include "lpnas/train.h"
 #include "lpnas/model.h"
+#include "lpnas/search.h"
 
 #endif

@@ -21,6 +21,7 @@
 
 #include <stdatomic.h>
 
+#include "lpnas/search.h"
 #include "nas/strategy.h"
 
 #define LPNAS_ARCH_TEXT_MAX 256
@@ -69,15 +70,6 @@ typedef struct {
     /* Turn measurements into c->outcome (objectives, violation, fitness). */
     void (*score)(void *ctx, lpnas_candidate *c);
 } lpnas_problem;
-
-typedef struct {
-    int evaluated, feasible, infeasible, duplicates, failed; /* so far */
-    int budget;
-    double best;           /* best fitness among OK candidates (-inf if none) */
-    const char *best_arch; /* valid during the callback */
-    double evals_per_hour;
-    double eta_seconds;    /* NaN while unknown */
-} lpnas_search_progress;
 
 typedef void (*lpnas_search_progress_fn)(void *user, const lpnas_search_progress *p);
 

@@ -14,6 +14,7 @@
 
 #include "base/error.h"
 #include "check_util.h"
+#include "lpnas.h"
 #include "nas/runner.h"
 #include "nas/space.h"
 
@@ -262,6 +263,60 @@ START_TEST(duplicates_failures_and_empty_region)
 }
 END_TEST
 
+/* The real pipeline on a tiny budget: candidates trained, post-hoc and
+ * aligned mIoU measured, files written, the best model loadable. */
+START_TEST(vessel_search_tiny)
+{
+    lpnas_synth_options so;
+    lpnas_synth_options_default(&so);
+    so.count = 48, so.size = 32;
+    lpnas_dataset *d;
+    ck_assert_int_eq(lpnas_dataset_synthetic(&so, &d), LPNAS_OK);
+    int *tr, *va, nt, nv;
+    lpnas_dataset_split(d, 0.25, 1, &tr, &nt, &va, &nv);
+    lpnas_latency_model *m;
+    lpnas_latency_model_myriadx(NULL, &m);
+    char *dir = lpnas_test_tmpdir();
+    lpnas_search_options o;
+    lpnas_search_options_default(&o);
+    o.space.max_stages = 2, o.space.n_widths = 2, o.space.max_blocks = 1;
+    o.data = d, o.train = tr, o.val = va, o.ntrain = nt, o.nval = nv;
+    o.latency = m, o.budget_ms = 50;
+    o.warmup_steps = 3, o.finetune_steps = 2, o.batch = 4;
+    o.evaluations = 3, o.workers = 2, o.out_dir = dir;
+    lpnas_search *s;
+    ck_assert_msg(lpnas_search_create(&o, &s) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_msg(lpnas_search_run(s) == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_search_summary sum;
+    lpnas_search_summarize(s, &sum);
+    ck_assert(sum.evaluated >= 3 && sum.id >= 0);
+    ck_assert(sum.miou_fp32 >= 0 && sum.miou_fp32 <= 1 && sum.miou_aligned >= 0 && sum.latency_ms > 0);
+    ck_assert_ptr_nonnull(strstr(sum.arch, "|lr="));
+    char path[600];
+    snprintf(path, sizeof path, "%s/best.lpm", dir);
+    lpnas_net *net;
+    ck_assert_msg(lpnas_model_load(path, 1, &net, NULL, 0) == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_net_free(net);
+    snprintf(path, sizeof path, "%s/pareto.csv", dir);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    lpnas_search_free(s);
+    /* a tight budget: every candidate infeasible, reported clearly */
+    o.budget_ms = 0.001, o.resume = false;
+    char *dir2 = lpnas_test_tmpdir();
+    o.out_dir = dir2;
+    ck_assert_int_eq(lpnas_search_create(&o, &s), LPNAS_OK);
+    lpnas_status st = lpnas_search_run(s);
+    ck_assert(st == LPNAS_ERR_INFEASIBLE);
+    lpnas_search_free(s);
+    o.latency = NULL;
+    ck_assert_int_eq(lpnas_search_create(&o, &s), LPNAS_ERR_ARG);
+    lpnas_test_rmdir(dir), lpnas_test_rmdir(dir2);
+    free(dir), free(dir2), free(tr), free(va);
+    lpnas_latency_model_free(m);
+    lpnas_dataset_free(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("search");
@@ -269,6 +324,7 @@ static Suite *suite(void)
     tcase_add_test(t, same_results_for_any_worker_count);
     tcase_add_test(t, kill_and_resume_equals_straight_run);
     tcase_add_test(t, duplicates_failures_and_empty_region);
+    tcase_add_test(t, vessel_search_tiny);
     suite_add_tcase(s, t);
     return s;
 }

@@ -19,7 +19,10 @@
 extern "C" {
 #endif
 
+#ifndef LPNAS_LATENCY_MODEL_DECLARED
+#define LPNAS_LATENCY_MODEL_DECLARED
 typedef struct lpnas_latency_model lpnas_latency_model;
+#endif
 
 typedef struct {
     double overhead_ms; /* per inference: USB transfer and host calls; default 2.0 */

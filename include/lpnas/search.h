@@ -5,6 +5,7 @@
 
 #include "lpnas/arch.h"
 #include "lpnas/train.h"
+#include "lpnas/latency.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,6 +36,67 @@ typedef struct {
 } lpnas_hparams;
 
 void lpnas_space_options_default(lpnas_space_options *o);
+
+/* ---- the search ---------------------------------------------------------- */
+
+typedef enum { LPNAS_SEARCH_RANDOM = 0, LPNAS_SEARCH_EVOLUTION = 1, LPNAS_SEARCH_NSGA2 = 2 } lpnas_search_strategy;
+/* aligned: judge candidates by mIoU after fine-tuning in the policy (this library's method);
+ * posthoc: by FP32 mIoU, the conventional NAS the paper compares against. */
+typedef enum { LPNAS_MODE_ALIGNED = 0, LPNAS_MODE_POSTHOC = 1 } lpnas_search_mode;
+
+typedef struct {
+    int evaluated, feasible, infeasible, duplicates, failed; /* so far */
+    int budget;
+    double best;           /* best fitness (-inf if none yet) */
+    const char *best_arch; /* valid during the callback */
+    double evals_per_hour;
+    double eta_seconds;    /* NaN while unknown */
+} lpnas_search_progress;
+
+typedef struct {
+    lpnas_space_options space;
+    const lpnas_dataset *data;       /* required */
+    const int *train, *val;          /* tile indices (required) */
+    int ntrain, nval;
+    const lpnas_policy *policy;      /* device policy (default myriadx) */
+    lpnas_search_mode mode;
+    const lpnas_latency_model *latency; /* required */
+    double budget_ms;                /* latency budget (default 5) */
+    double latency_slack;            /* trained up to budget * (1 + slack), penalized (default 0.1) */
+    double latency_penalty;          /* fitness -= penalty * relative excess (default 1) */
+    long long max_params;            /* default 200000 */
+    long long max_peak_bytes;        /* device activations, binary16 (default 2.5 MB: the CMX) */
+    int warmup_steps, finetune_steps, batch; /* per candidate: default 120, 40, 16 */
+    lpnas_search_strategy strategy;  /* default evolution */
+    int population, sample;          /* 16 and 4 */
+    uint64_t seed;
+    int evaluations;                 /* candidates to train (default 20) */
+    int workers;                     /* threads (default 1) */
+    int search_batch;                /* candidates asked at a time (default 4; results never depend on workers) */
+    const char *out_dir;             /* results.csv, pareto.csv, best.lpm, search.state */
+    bool resume;
+    void (*progress)(void *user, const lpnas_search_progress *p);
+    void *user;
+} lpnas_search_options;
+
+typedef struct {
+    long id;                 /* -1 if nothing was trained */
+    char arch[384];          /* identity: architecture string | training hyper-parameters */
+    double latency_ms, miou_fp32, miou_posthoc, miou_aligned, vessel_iou;
+    long long params;
+    int evaluated, infeasible, duplicates, failed;
+} lpnas_search_summary;
+
+typedef struct lpnas_search lpnas_search;
+
+void lpnas_search_options_default(lpnas_search_options *o);
+lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **out);
+/* Runs to the evaluation budget. LPNAS_ERR_INTERRUPTED after a stop request
+ * (everything finished is saved; resume with .resume = true). */
+lpnas_status lpnas_search_run(lpnas_search *s);
+void lpnas_search_request_stop(lpnas_search *s); /* async-signal-safe */
+void lpnas_search_summarize(const lpnas_search *s, lpnas_search_summary *out);
+void lpnas_search_free(lpnas_search *s);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,249 @@
+/* The vessel-segmentation search: the candidate evaluation pipeline (DESIGN
+ * §5) on top of the generic runner.
+ *   1. cheap checks: latency (layer list + latency model), parameters, peak
+ *      device activation memory against the budgets; over budget: recorded
+ *      with its reason, never trained;
+ *   2. FP32 warm-up, then FP32 and post-hoc mIoU in the policy;
+ *   3. (aligned mode) fine-tuning in the policy with loss scaling, aligned mIoU;
+ *   4. objectives: mIoU (aligned, or FP32 in posthoc mode), latency, parameters;
+ *      fitness: mIoU minus a penalty for latency over the budget. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "lpnas/model.h"
+#include "nas/runner_internal.h"
+#include "nas/space.h"
+
+struct lpnas_search {
+    lpnas_search_options o;
+    lpnas_space space;
+    float mean[16], std[16];
+    lpnas_runner *runner;
+};
+
+void lpnas_search_options_default(lpnas_search_options *o)
+{
+    memset(o, 0, sizeof *o);
+    lpnas_space_options_default(&o->space);
+    lpnas_policy_get("myriadx", &o->policy);
+    o->mode = LPNAS_MODE_ALIGNED;
+    o->budget_ms = 5;
+    o->latency_slack = 0.1;
+    o->latency_penalty = 1;
+    o->max_params = 200000;
+    o->max_peak_bytes = 2500000;
+    o->warmup_steps = 120, o->finetune_steps = 40, o->batch = 16;
+    o->strategy = LPNAS_SEARCH_EVOLUTION;
+    o->population = 16, o->sample = 4;
+    o->seed = 1;
+    o->evaluations = 20;
+    o->workers = 1;
+    o->search_batch = 4;
+    o->out_dir = "out";
+}
+
+static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
+{
+    lpnas_search *s = ctx;
+    const lpnas_search_options *o = &s->o;
+    lpnas_space_identity(&s->space, &c->genome, c->arch, sizeof c->arch);
+    lpnas_arch a;
+    lpnas_space_decode(&s->space, &c->genome, &a, NULL);
+    int h = lpnas_dataset_height(o->data), w = lpnas_dataset_width(o->data);
+    lpnas_arch_stats st;
+    lpnas_layer_list l;
+    lpnas_status e = lpnas_arch_stats_compute(&a, h, w, &st);
+    if (!e)
+        e = lpnas_arch_layers(&a, h, w, &l);
+    if (!e) {
+        e = lpnas_latency_estimate(o->latency, &l, NULL, &c->latency_ms);
+        lpnas_layer_list_free(&l);
+    }
+    if (e) { /* e.g. a LUT without this layer: a clear error, the search stops */
+        lpnas_error_prefix("candidate %llu (%s): ", (unsigned long long)c->id, c->arch);
+        return e;
+    }
+    c->params = st.params, c->flops = 2 * st.macs, c->peak_bytes = st.peak_act_bytes_device;
+    double over_lat = c->latency_ms / o->budget_ms - 1 - o->latency_slack;
+    double over_par = (double)c->params / (double)o->max_params - 1;
+    double over_mem = (double)c->peak_bytes / (double)o->max_peak_bytes - 1;
+    *feasible = over_lat <= 0 && over_par <= 0 && over_mem <= 0;
+    if (!*feasible) {
+        snprintf(c->reason, sizeof c->reason, "%s%s%s", over_lat > 0 ? "latency over budget; " : "",
+                 over_par > 0 ? "too many parameters; " : "", over_mem > 0 ? "activations exceed memory" : "");
+        c->outcome.point.violation = fmax(over_lat, 0) + fmax(over_par, 0) + fmax(over_mem, 0);
+        c->outcome.point.obj[1] = c->latency_ms;
+        c->outcome.point.obj[2] = (double)c->params;
+    }
+    return LPNAS_OK;
+}
+
+static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const atomic_int *stop)
+{
+    lpnas_search *s = ctx;
+    const lpnas_search_options *o = &s->o;
+    lpnas_arch a;
+    lpnas_hparams hp;
+    lpnas_space_decode(&s->space, &c->genome, &a, &hp);
+    lpnas_net_options no = {o->batch, lpnas_dataset_height(o->data), lpnas_dataset_width(o->data), seed};
+    lpnas_net *net;
+    lpnas_status st = lpnas_net_create(&a, &no, &net);
+    if (st)
+        return st;
+    lpnas_net_set_normalization(net, s->mean, s->std);
+    lpnas_train_options to;
+    lpnas_train_options_default(&to);
+    to.steps = o->warmup_steps, to.batch = o->batch, to.seed = seed, to.lr = hp.lr;
+    to.optimizer = hp.optimizer, to.schedule = hp.schedule;
+    lpnas_train_result tr = {0};
+    lpnas_eval_result e32, eph, eal;
+    if ((st = lpnas_train(net, o->data, o->train, o->ntrain, &to, &tr)))
+        goto fail;
+    if (atomic_load(stop)) {
+        lpnas_net_free(net);
+        return LPNAS_ERR_INTERRUPTED;
+    }
+    if ((st = lpnas_evaluate(net, o->data, o->val, o->nval, NULL, &e32)) ||
+        (st = lpnas_evaluate(net, o->data, o->val, o->nval, o->policy, &eph)))
+        goto fail;
+    c->miou_fp32 = e32.miou, c->miou_posthoc = eph.miou, c->vessel_iou = eph.vessel_iou;
+    if (o->mode == LPNAS_MODE_ALIGNED && o->finetune_steps > 0) {
+        to.policy = o->policy, to.steps = o->finetune_steps, to.lr = hp.lr / 3, to.seed = seed + 1;
+        to.scaler.growth_interval = 50;
+        if ((st = lpnas_train(net, o->data, o->train, o->ntrain, &to, &tr)) ||
+            (st = lpnas_evaluate(net, o->data, o->val, o->nval, o->policy, &eal)))
+            goto fail;
+        c->miou_aligned = eal.miou, c->vessel_iou = eal.vessel_iou, c->skipped_steps = tr.skipped_steps;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cand-%llu.lpm", o->out_dir, (unsigned long long)c->id);
+    lpnas_model_save(net, lpnas_policy_name(o->policy), path); /* kept for the best; best effort */
+    lpnas_net_free(net);
+    c->status = LPNAS_CAND_OK;
+    return LPNAS_OK;
+fail:
+    lpnas_net_free(net);
+    return st; /* recorded as a failure with the message */
+}
+
+static void score(void *ctx, lpnas_candidate *c)
+{
+    lpnas_search *s = ctx;
+    const lpnas_search_options *o = &s->o;
+    double q = o->mode == LPNAS_MODE_ALIGNED && !isnan(c->miou_aligned) ? c->miou_aligned : c->miou_fp32;
+    double excess = fmax(0, c->latency_ms / o->budget_ms - 1);
+    c->outcome.fitness = c->status == LPNAS_CAND_OK ? q - o->latency_penalty * excess : -INFINITY;
+    c->outcome.point.obj[0] = c->status == LPNAS_CAND_OK ? -q : 0;
+    c->outcome.point.obj[1] = c->latency_ms;
+    c->outcome.point.obj[2] = (double)c->params;
+    c->outcome.point.violation = excess;
+}
+
+lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **out)
+{
+    *out = NULL;
+    if (!o->data || !o->train || !o->val || o->ntrain < 1 || o->nval < 1)
+        return lpnas_fail(LPNAS_ERR_ARG, "search: a data set with training and validation tiles is required");
+    if (!o->latency)
+        return lpnas_fail(LPNAS_ERR_ARG, "search: a latency model is required");
+    if (!(o->budget_ms > 0) || !(o->latency_slack >= 0) || !(o->latency_penalty >= 0) || o->max_params < 1 ||
+        o->max_peak_bytes < 1)
+        return lpnas_fail(LPNAS_ERR_ARG, "search: budgets must be positive (latency %g ms, parameters %lld)",
+                          o->budget_ms, o->max_params);
+    if (o->warmup_steps < 1 || o->finetune_steps < 0 || o->batch < 1 || o->batch > 1024)
+        return lpnas_fail(LPNAS_ERR_ARG, "search: warm-up steps %d (>= 1), fine-tune steps %d (>= 0), batch %d (1..1024)",
+                          o->warmup_steps, o->finetune_steps, o->batch);
+    if ((unsigned)o->strategy > LPNAS_SEARCH_NSGA2 || (unsigned)o->mode > LPNAS_MODE_POSTHOC)
+        return lpnas_fail(LPNAS_ERR_ARG, "search: strategy or mode out of range");
+    lpnas_search *s = calloc(1, sizeof *s);
+    if (!s)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
+    s->o = *o;
+    lpnas_space_options so = o->space;
+    so.in_channels = lpnas_dataset_channels(o->data);
+    lpnas_status st = lpnas_space_init(&s->space, &so);
+    if (!st)
+        st = lpnas_dataset_channel_stats(o->data, o->train, o->ntrain, s->mean, s->std);
+    if (st) {
+        free(s);
+        return st;
+    }
+    lpnas_runner_options ro;
+    lpnas_runner_options_default(&ro);
+    lpnas_strategy_options_default(&ro.strategy, (lpnas_strategy_kind)o->strategy);
+    ro.strategy.population = o->population;
+    ro.strategy.sample = o->sample;
+    ro.strategy.seed = o->seed;
+    ro.strategy.n_obj = 3;
+    ro.budget = o->evaluations, ro.batch = o->search_batch, ro.workers = o->workers;
+    ro.out_dir = o->out_dir, ro.resume = o->resume;
+    ro.progress = o->progress, ro.progress_user = o->user;
+    lpnas_problem p = {s, lpnas_space_operators(&s->space), precheck, evaluate, score};
+    if ((st = lpnas_runner_create(&ro, &p, &s->runner))) {
+        free(s);
+        return st;
+    }
+    *out = s;
+    return LPNAS_OK;
+}
+
+/* The best candidate's model becomes best.lpm; the other candidate files go. */
+static void keep_best_model(lpnas_search *s)
+{
+    long b = lpnas_runner_best(s->runner);
+    const lpnas_candidate *c;
+    size_t n = lpnas_runner_candidates(s->runner, &c);
+    char path[4200], best[4200];
+    snprintf(best, sizeof best, "%s/best.lpm", s->o.out_dir);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/cand-%zu.lpm", s->o.out_dir, i);
+        if ((long)i == b)
+            rename(path, best);
+        else
+            remove(path);
+    }
+}
+
+lpnas_status lpnas_search_run(lpnas_search *s)
+{
+    lpnas_status st = lpnas_runner_run(s->runner);
+    if (st != LPNAS_ERR_INTERRUPTED)
+        keep_best_model(s);
+    return st;
+}
+
+void lpnas_search_request_stop(lpnas_search *s)
+{
+    lpnas_runner_request_stop(s->runner);
+}
+
+void lpnas_search_summarize(const lpnas_search *s, lpnas_search_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    const lpnas_candidate *c;
+    size_t n = lpnas_runner_candidates(s->runner, &c);
+    for (size_t i = 0; i < n; i++) {
+        out->evaluated += c[i].status == LPNAS_CAND_OK || c[i].status == LPNAS_CAND_FAILED;
+        out->infeasible += c[i].status == LPNAS_CAND_INFEASIBLE;
+        out->duplicates += c[i].status == LPNAS_CAND_DUPLICATE;
+        out->failed += c[i].status == LPNAS_CAND_FAILED;
+    }
+    long b = lpnas_runner_best(s->runner);
+    out->id = b;
+    if (b >= 0) {
+        snprintf(out->arch, sizeof out->arch, "%s", c[b].arch);
+        out->latency_ms = c[b].latency_ms, out->miou_fp32 = c[b].miou_fp32, out->miou_posthoc = c[b].miou_posthoc;
+        out->miou_aligned = c[b].miou_aligned, out->vessel_iou = c[b].vessel_iou, out->params = c[b].params;
+    }
+}
+
+void lpnas_search_free(lpnas_search *s)
+{
+    if (!s)
+        return;
+    lpnas_runner_free(s->runner);
+    free(s);
+}
