@@ -223,16 +223,12 @@ lpnas_status lpnas_dataset_channel_stats(const lpnas_dataset *d, const int *idx,
     return LPNAS_OK;
 }
 
-lpnas_status lpnas_write_overlay_png(const char *path, const float *image, int C, int h, int w, float scale,
-                                     const uint8_t *const *masks, int count, int up)
+/* One row of panels into rgb (row stride W pixels), starting at pixel row y0. */
+static void overlay_row(uint8_t *rgb, int W, int y0, const float *image, int C, int h, int w, float scale,
+                        const uint8_t *const *masks, int count, int up)
 {
-    if (up < 1 || up > 16 || count < 0 || count > 8 || C < 1 || h < 1 || w < 1)
-        return lpnas_fail(LPNAS_ERR_ARG, "overlay: bad sizes");
-    int pw = w * up, W = pw * (count + 1) + 4 * count;
-    uint8_t *rgb = calloc((size_t)W * h * up * 3, 1);
-    if (!rgb)
-        return lpnas_fail(LPNAS_ERR_NOMEM, "overlay: out of memory");
     size_t plane = (size_t)h * w;
+    int pw = w * up;
     for (int y = 0; y < h * up; y++)
         for (int x = 0; x < w * up; x++) {
             size_t at = (size_t)(y / up) * w + (size_t)(x / up);
@@ -242,7 +238,7 @@ lpnas_status lpnas_write_overlay_png(const char *path, const float *image, int C
                 px[k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
             }
             for (int p = 0; p <= count; p++) {
-                uint8_t *o = rgb + ((size_t)y * W + (size_t)p * (pw + 4) + x) * 3;
+                uint8_t *o = rgb + ((size_t)(y0 + y) * W + (size_t)p * (pw + 4) + x) * 3;
                 uint8_t c3[3] = {px[0], px[1], px[2]};
                 if (p > 0) {
                     for (int k = 0; k < 3; k++)
@@ -256,7 +252,26 @@ lpnas_status lpnas_write_overlay_png(const char *path, const float *image, int C
                 memcpy(o, c3, 3);
             }
         }
-    lpnas_status st = lpnas_png_write_rgb(path, rgb, W, h * up);
+}
+
+lpnas_status lpnas_write_overlay_grid_png(const char *path, const float *const *images, const uint8_t *const *masks,
+                                          int rows, int count, int C, int h, int w, float scale, int up)
+{
+    if (up < 1 || up > 16 || count < 1 || count > 8 || rows < 1 || rows > 64 || C < 1 || h < 1 || w < 1)
+        return lpnas_fail(LPNAS_ERR_ARG, "overlay: bad sizes");
+    int pw = w * up, W = pw * (count + 1) + 4 * count, rh = h * up + 4, H = rh * rows - 4;
+    uint8_t *rgb = calloc((size_t)W * H * 3, 1);
+    if (!rgb)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "overlay: out of memory");
+    for (int r = 0; r < rows; r++)
+        overlay_row(rgb, W, r * rh, images[r], C, h, w, scale, masks + (size_t)r * count, count, up);
+    lpnas_status st = lpnas_png_write_rgb(path, rgb, W, H);
     free(rgb);
     return st;
+}
+
+lpnas_status lpnas_write_overlay_png(const char *path, const float *image, int C, int h, int w, float scale,
+                                     const uint8_t *const *masks, int count, int up)
+{
+    return lpnas_write_overlay_grid_png(path, &image, masks, 1, count, C, h, w, scale, up);
 }

@@ -110,6 +110,9 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
         (st = lpnas_evaluate(net, o->data, o->val, o->nval, o->policy, &eph)))
         goto fail;
     c->miou_fp32 = e32.miou, c->miou_posthoc = eph.miou, c->vessel_iou = eph.vessel_iou;
+    char fpath[4200];
+    snprintf(fpath, sizeof fpath, "%s/cand-%llu.fp32.lpm", o->out_dir, (unsigned long long)c->id);
+    lpnas_model_save(net, "fp32", fpath); /* the warm-up weights, for post-hoc pictures */
     if (o->mode == LPNAS_MODE_ALIGNED && o->finetune_steps > 0) {
         to.policy = o->policy, to.steps = o->finetune_steps, to.lr = hp.lr / 3, to.seed = seed + 1;
         to.scaler.growth_interval = 50;
@@ -197,13 +200,16 @@ static void keep_best_model(lpnas_search *s)
     const lpnas_candidate *c;
     size_t n = lpnas_runner_candidates(s->runner, &c);
     char path[4200], best[4200];
-    snprintf(best, sizeof best, "%s/best.lpm", s->o.out_dir);
-    for (size_t i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/cand-%zu.lpm", s->o.out_dir, i);
-        if ((long)i == b)
-            rename(path, best);
-        else
-            remove(path);
+    for (int k = 0; k < 2; k++) {
+        const char *ext = k ? ".fp32.lpm" : ".lpm";
+        snprintf(best, sizeof best, "%s/best%s", s->o.out_dir, ext);
+        for (size_t i = 0; i < n; i++) {
+            snprintf(path, sizeof path, "%s/cand-%zu%s", s->o.out_dir, i, ext);
+            if ((long)i == b)
+                rename(path, best);
+            else
+                remove(path);
+        }
     }
 }
 
@@ -246,4 +252,37 @@ void lpnas_search_free(lpnas_search *s)
         return;
     lpnas_runner_free(s->runner);
     free(s);
+}
+
+lpnas_status lpnas_search_rows(const lpnas_search *s, lpnas_search_row **rows, size_t *n)
+{
+    const lpnas_candidate *c;
+    size_t m = lpnas_runner_candidates(s->runner, &c);
+    lpnas_search_row *r = calloc(m + 1, sizeof *r);
+    if (!r)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "search rows: out of memory");
+    bool aligned = s->o.mode == LPNAS_MODE_ALIGNED;
+    for (size_t i = 0; i < m; i++) {
+        r[i].id = (long)c[i].id;
+        snprintf(r[i].arch, sizeof r[i].arch, "%s", c[i].arch);
+        r[i].params = c[i].params;
+        r[i].latency_ms = c[i].latency_ms, r[i].miou_fp32 = c[i].miou_fp32, r[i].miou_posthoc = c[i].miou_posthoc;
+        r[i].miou_aligned = c[i].miou_aligned, r[i].vessel_iou = c[i].vessel_iou;
+        r[i].status = (int)c[i].status;
+    }
+    for (size_t i = 0; i < m; i++) {
+        if (r[i].status != LPNAS_CAND_OK)
+            continue;
+        double qi = aligned ? r[i].miou_aligned : r[i].miou_fp32;
+        bool dominated = false;
+        for (size_t j = 0; j < m && !dominated; j++) {
+            double qj = aligned ? r[j].miou_aligned : r[j].miou_fp32;
+            dominated = r[j].status == LPNAS_CAND_OK && qj >= qi && r[j].latency_ms <= r[i].latency_ms &&
+                        (qj > qi || r[j].latency_ms < r[i].latency_ms);
+        }
+        r[i].on_front = !dominated;
+    }
+    *rows = r;
+    *n = m;
+    return LPNAS_OK;
 }

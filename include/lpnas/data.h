@@ -58,6 +58,11 @@ lpnas_status lpnas_png_write_rgb(const char *path, const uint8_t *rgb, int w, in
 lpnas_status lpnas_write_overlay_png(const char *path, const float *image, int channels, int h, int w,
                                      float image_scale, const uint8_t *const *masks, int count, int upscale);
 
+/* Several tiles, one row each: images[r] with masks[r * count .. r * count + count). */
+lpnas_status lpnas_write_overlay_grid_png(const char *path, const float *const *images, const uint8_t *const *masks,
+                                          int rows, int count, int channels, int h, int w, float image_scale,
+                                          int upscale);
+
 #ifdef __cplusplus
 }
 #endif

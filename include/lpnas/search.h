@@ -98,6 +98,19 @@ void lpnas_search_request_stop(lpnas_search *s); /* async-signal-safe */
 void lpnas_search_summarize(const lpnas_search *s, lpnas_search_summary *out);
 void lpnas_search_free(lpnas_search *s);
 
+/* Every candidate so far, as results.csv has it (docs/search.md). */
+typedef struct {
+    long id;
+    char arch[384];
+    long long params;
+    double latency_ms, miou_fp32, miou_posthoc, miou_aligned, vessel_iou; /* NaN: not measured */
+    int status;       /* 1 ok, 2 infeasible, 3 failed, 4 duplicate */
+    bool on_front;    /* ok and no ok candidate is both faster and more accurate */
+} lpnas_search_row;
+
+/* *rows is malloc'ed (free it). */
+lpnas_status lpnas_search_rows(const lpnas_search *s, lpnas_search_row **rows, size_t *n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,328 @@
+/* vessel_search: a deployment-aligned architecture search for a vessel
+ * segmenter on the Myriad X: candidates are judged after fine-tuning in the
+ * device's numbers (or, with --mode posthoc, by FP32 accuracy as
+ * conventional NAS does) under a latency budget from the device model. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lpnas.h"
+#include "lpnas/plot.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vessel_search [options]\n"
+            "\n"
+            "Searches encoder-decoder vessel segmenters that fit a latency budget on the device and keep\n"
+            "their accuracy in its arithmetic. Defaults: synthetic tiles, the myriadx policy, the built-in\n"
+            "Myriad X latency model, aging evolution, all cores; about 10 minutes on 2 cores.\n"
+            "\n"
+            "  --data DIR            PNG folder with images/ and masks/ (e.g. ../shared/data/sen2ships)\n"
+            "  --tiles N             synthetic tiles when no --data (default 600)\n"
+            "  --policy NAME         fp32, ieee-fp16, myriadx (default), myriadx-fp16acc\n"
+            "  --lut FILE            latency LUT instead of the built-in Myriad X model\n"
+            "  --budget-ms X         latency budget incl. 2 ms per-inference overhead (default 3.5)\n"
+            "  --max-params N        parameter budget (default 120000)\n"
+            "  --strategy NAME       random, evolution (default), nsga2\n"
+            "  --mode NAME           aligned (default: fine-tune in the policy, judge aligned mIoU) or\n"
+            "                        posthoc (judge FP32 mIoU: conventional NAS)\n"
+            "  --population N        evolution/NSGA-II population (default 8)\n"
+            "  --evaluations N       candidates to train (default 20)\n"
+            "  --warmup-steps N      FP32 steps per candidate (default 120)\n"
+            "  --finetune-steps N    steps in the policy per candidate (default 40)\n"
+            "  --workers N           threads (default: all cores)\n"
+            "  --seed N              (default 1)\n"
+            "  --out DIR             results.csv, pareto.csv, best.lpm, pareto.png, masks.png, report.md,\n"
+            "                        search.state (default out/search)\n"
+            "  --resume              continue the search saved in --out\n"
+            "  --help                this text\n"
+            "\n"
+            "Ctrl-C stops after saving; --resume continues. Exit: 0 done, 1 error, 2 bad options,\n"
+            "3 interrupted (resumable).\n");
+}
+
+static lpnas_search *running;
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (running)
+        lpnas_search_request_stop(running);
+}
+
+static int tty;
+static void progress(void *user, const lpnas_search_progress *p)
+{
+    (void)user;
+    char eta[32] = "?";
+    if (isfinite(p->eta_seconds))
+        snprintf(eta, sizeof eta, "%.0fm%02.0fs", floor(p->eta_seconds / 60), fmod(p->eta_seconds, 60));
+    fprintf(stderr, "%strained %d/%d  infeasible %d  duplicates %d  failed %d  best %.4f  %.0f/h  ETA %s%s",
+            tty ? "\r" : "", p->evaluated, p->budget, p->infeasible, p->duplicates, p->failed,
+            isfinite(p->best) ? p->best : 0.0, p->evals_per_hour, eta, tty ? "   " : "\n");
+}
+
+static int parse_num(const char *s, double lo, double hi, double *v)
+{
+    char *e;
+    errno = 0;
+    double x = strtod(s, &e);
+    if (errno || *e || e == s || !(x >= lo && x <= hi))
+        return -1;
+    *v = x;
+    return 0;
+}
+
+static double q_of(const lpnas_search_row *r, bool aligned)
+{
+    return aligned ? r->miou_aligned : r->miou_fp32;
+}
+
+static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_search *s, const lpnas_dataset *d,
+                          const int *va, int nv, double seconds)
+{
+    lpnas_search_row *rows;
+    size_t n;
+    if (lpnas_search_rows(s, &rows, &n))
+        return;
+    bool aligned = o->mode == LPNAS_MODE_ALIGNED;
+    char path[4200];
+    /* pareto.png */
+    lpnas_plot_point *pts = calloc(n + 1, sizeof *pts);
+    int np = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].status == 2)
+            pts[np++] = (lpnas_plot_point){rows[i].latency_ms, 0, LPNAS_PLOT_INFEASIBLE};
+        else if (rows[i].status == 1)
+            pts[np++] = (lpnas_plot_point){rows[i].latency_ms, q_of(&rows[i], aligned),
+                                           rows[i].on_front ? LPNAS_PLOT_FRONT : LPNAS_PLOT_FEASIBLE};
+    }
+    double ymin = 1;
+    for (int i = 0; i < np; i++)
+        if (pts[i].kind != LPNAS_PLOT_INFEASIBLE)
+            ymin = fmin(ymin, pts[i].y);
+    for (int i = 0; i < np; i++) /* infeasible ones were never trained: drawn on the bottom edge */
+        if (pts[i].kind == LPNAS_PLOT_INFEASIBLE)
+            pts[i].y = ymin;
+    char budget[64];
+    snprintf(budget, sizeof budget, "budget %.2f ms", o->budget_ms);
+    snprintf(path, sizeof path, "%s/pareto.png", out);
+    lpnas_plot_scatter_png(path, pts, np, aligned ? "vessel search: latency vs aligned miou" : "vessel search: latency vs fp32 miou",
+                           "latency on the device (ms)", aligned ? "aligned miou" : "fp32 miou", o->budget_ms, budget);
+    free(pts);
+    /* masks.png: validation tiles with truth, post-hoc and aligned predictions of the best */
+    lpnas_net *best = NULL, *warm = NULL;
+    snprintf(path, sizeof path, "%s/best.lpm", out);
+    lpnas_model_load(path, 1, &best, NULL, 0);
+    snprintf(path, sizeof path, "%s/best.fp32.lpm", out);
+    lpnas_model_load(path, 1, &warm, NULL, 0);
+    if (best && warm) {
+        enum { ROWS = 6 };
+        int rowsn = nv < ROWS ? nv : ROWS, h = lpnas_dataset_height(d), w = lpnas_dataset_width(d);
+        const float *imgs[ROWS];
+        const uint8_t *masks[ROWS * 3];
+        uint8_t *pred = malloc((size_t)ROWS * 2 * h * w);
+        for (int r = 0; r < rowsn; r++) {
+            imgs[r] = lpnas_dataset_image(d, va[r]);
+            masks[r * 3] = lpnas_dataset_mask(d, va[r]);
+            lpnas_predict(warm, imgs[r], o->policy, pred + (size_t)(2 * r) * h * w);
+            lpnas_predict(best, imgs[r], o->policy, pred + (size_t)(2 * r + 1) * h * w);
+            masks[r * 3 + 1] = pred + (size_t)(2 * r) * h * w;
+            masks[r * 3 + 2] = pred + (size_t)(2 * r + 1) * h * w;
+        }
+        float maxv = 0;
+        for (int r = 0; r < rowsn; r++)
+            for (size_t k = 0; k < (size_t)lpnas_dataset_channels(d) * h * w; k++)
+                maxv = fmaxf(maxv, imgs[r][k]);
+        snprintf(path, sizeof path, "%s/masks.png", out);
+        lpnas_write_overlay_grid_png(path, imgs, masks, rowsn, 3, lpnas_dataset_channels(d), h, w,
+                                     maxv > 0 ? maxv : 255, 3);
+        free(pred);
+    }
+    lpnas_net_free(best);
+    lpnas_net_free(warm);
+    /* report.md */
+    lpnas_search_summary sum;
+    lpnas_search_summarize(s, &sum);
+    snprintf(path, sizeof path, "%s/report.md", out);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        double gap = 0;
+        int ng = 0;
+        for (size_t i = 0; i < n; i++)
+            if (rows[i].status == 1 && !isnan(rows[i].miou_aligned))
+                gap += rows[i].miou_aligned - rows[i].miou_posthoc, ng++;
+        fprintf(f, "# Vessel search report\n\n## Settings\n\n| setting | value |\n|---|---|\n");
+        fprintf(f, "| data | %d tiles of %dx%d, %d channels |\n", lpnas_dataset_count(d), lpnas_dataset_width(d),
+                lpnas_dataset_height(d), lpnas_dataset_channels(d));
+        fprintf(f, "| policy | %s |\n| mode | %s |\n| latency budget | %.2f ms |\n| parameter budget | %lld |\n",
+                lpnas_policy_name(o->policy), aligned ? "aligned" : "posthoc", o->budget_ms, o->max_params);
+        fprintf(f, "| strategy | %s |\n| evaluations | %d |\n| steps per candidate | %d FP32 + %d in the policy |\n",
+                o->strategy == LPNAS_SEARCH_RANDOM ? "random" : o->strategy == LPNAS_SEARCH_NSGA2 ? "nsga2" : "evolution",
+                o->evaluations, o->warmup_steps, o->finetune_steps);
+        fprintf(f, "| seed | %llu |\n| workers | %d |\n| time | %.1f min |\n\n", (unsigned long long)o->seed, o->workers,
+                seconds / 60);
+        fprintf(f, "## Best feasible candidate\n\n| | |\n|---|---|\n| architecture | `%s` |\n", sum.arch);
+        fprintf(f, "| parameters | %lld |\n| latency | %.3f ms |\n| mIoU FP32 | %.4f |\n| mIoU post-hoc (%s) | %.4f |\n",
+                sum.params, sum.latency_ms, sum.miou_fp32, lpnas_policy_name(o->policy), sum.miou_posthoc);
+        fprintf(f, "| mIoU aligned (%s) | %.4f |\n| vessel IoU | %.4f |\n\n", lpnas_policy_name(o->policy),
+                sum.miou_aligned, sum.vessel_iou);
+        fprintf(f, "## Over all candidates\n\ntrained %d, infeasible %d, duplicates %d, failed %d.\n", sum.evaluated,
+                sum.infeasible, sum.duplicates, sum.failed);
+        if (ng)
+            fprintf(f, "Mean aligned minus post-hoc mIoU over %d fine-tuned candidates: %+.4f.\n", ng, gap / ng);
+        fprintf(f, "\nFiles: results.csv, pareto.csv, best.lpm (aligned weights), best.fp32.lpm (warm-up weights), "
+                   "pareto.png, masks.png (rows: image, truth, post-hoc, aligned), search.state.\n");
+        fclose(f);
+    }
+    fprintf(stderr, "\n");
+    printf("best architecture   %s\n", sum.arch);
+    printf("parameters          %lld\n", sum.params);
+    printf("latency             %.3f ms (budget %.2f ms)\n", sum.latency_ms, o->budget_ms);
+    printf("mIoU FP32           %.4f\n", sum.miou_fp32);
+    printf("mIoU post-hoc       %.4f  (%s)\n", sum.miou_posthoc, lpnas_policy_name(o->policy));
+    printf("mIoU aligned        %.4f  (%s)\n", sum.miou_aligned, lpnas_policy_name(o->policy));
+    printf("candidates          trained %d, infeasible %d, duplicates %d, failed %d\n", sum.evaluated, sum.infeasible,
+           sum.duplicates, sum.failed);
+    printf("files               %s/{results.csv,pareto.csv,best.lpm,pareto.png,masks.png,report.md}\n", out);
+    free(rows);
+}
+
+int main(int argc, char **argv)
+{
+    lpnas_search_options o;
+    lpnas_search_options_default(&o);
+    o.budget_ms = 3.5, o.max_params = 120000, o.population = 8, o.evaluations = 20;
+    o.space.max_stages = 3, o.space.n_widths = 6; /* widths 8..48 */
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    o.workers = nproc > 0 && nproc < 64 ? (int)nproc : 1;
+    const char *data = NULL, *lut = NULL, *policy = "myriadx", *out = "out/search";
+    double tiles = 600, v;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+#define NUM(name, lo, hi, dst)                                                                              \
+    else if (!strcmp(a, name) && has)                                                                       \
+    {                                                                                                       \
+        if (parse_num(argv[++i], lo, hi, &v)) {                                                             \
+            fprintf(stderr, "vessel_search: %s '%s': expected a number in [%g, %g]\n", name, argv[i], (double)(lo), \
+                    (double)(hi));                                                                          \
+            return 2;                                                                                       \
+        }                                                                                                   \
+        dst;                                                                                                \
+    }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--data") && has) data = argv[++i];
+        else if (!strcmp(a, "--lut") && has) lut = argv[++i];
+        else if (!strcmp(a, "--policy") && has) policy = argv[++i];
+        else if (!strcmp(a, "--out") && has) out = argv[++i];
+        else if (!strcmp(a, "--resume")) o.resume = true;
+        else if (!strcmp(a, "--strategy") && has) {
+            const char *sname = argv[++i];
+            if (!strcmp(sname, "random")) o.strategy = LPNAS_SEARCH_RANDOM;
+            else if (!strcmp(sname, "evolution")) o.strategy = LPNAS_SEARCH_EVOLUTION;
+            else if (!strcmp(sname, "nsga2")) o.strategy = LPNAS_SEARCH_NSGA2;
+            else {
+                fprintf(stderr, "vessel_search: --strategy '%s': expected random, evolution or nsga2\n", sname);
+                return 2;
+            }
+        } else if (!strcmp(a, "--mode") && has) {
+            const char *m = argv[++i];
+            if (!strcmp(m, "aligned")) o.mode = LPNAS_MODE_ALIGNED;
+            else if (!strcmp(m, "posthoc")) o.mode = LPNAS_MODE_POSTHOC;
+            else {
+                fprintf(stderr, "vessel_search: --mode '%s': expected aligned or posthoc\n", m);
+                return 2;
+            }
+        }
+        NUM("--tiles", 8, 1000000, tiles = v)
+        NUM("--budget-ms", 0.001, 1e6, o.budget_ms = v)
+        NUM("--max-params", 1, 1e9, o.max_params = (long long)v)
+        NUM("--population", 2, 4096, o.population = (int)v)
+        NUM("--evaluations", 1, 1000000, o.evaluations = (int)v)
+        NUM("--warmup-steps", 1, 1e7, o.warmup_steps = (int)v)
+        NUM("--finetune-steps", 0, 1e7, o.finetune_steps = (int)v)
+        NUM("--workers", 1, 256, o.workers = (int)v)
+        NUM("--seed", 0, 1e15, o.seed = (uint64_t)v)
+        else {
+            fprintf(stderr, "vessel_search: unknown or incomplete option '%s' (see --help)\n", a);
+            return 2;
+        }
+#undef NUM
+    }
+    if (lpnas_policy_get(policy, &o.policy)) {
+        fprintf(stderr, "vessel_search: --policy: %s\n", lpnas_last_error());
+        return 2;
+    }
+    if (o.sample > o.population)
+        o.sample = o.population;
+    tty = isatty(2);
+    lpnas_dataset *d = NULL;
+    lpnas_latency_model *m = NULL;
+    int *tr = NULL, *va = NULL, nt, nv, rc = 1;
+    if (data ? lpnas_dataset_load_png_dir(data, &d) : 0) {
+        fprintf(stderr, "vessel_search: --data: %s\n", lpnas_last_error());
+        return 1;
+    }
+    if (!data) {
+        lpnas_synth_options so;
+        lpnas_synth_options_default(&so);
+        so.count = (int)tiles;
+        so.seed = o.seed;
+        if (lpnas_dataset_synthetic(&so, &d)) {
+            fprintf(stderr, "vessel_search: %s\n", lpnas_last_error());
+            return 1;
+        }
+    }
+    lpnas_search *s = NULL;
+    if (lut ? lpnas_lut_load(lut, &m) : lpnas_latency_model_myriadx(NULL, &m)) {
+        fprintf(stderr, "vessel_search: %s%s\n", lut ? "--lut: " : "", lpnas_last_error());
+        goto done;
+    }
+    if (lpnas_dataset_split(d, 0.2, o.seed, &tr, &nt, &va, &nv)) {
+        fprintf(stderr, "vessel_search: %s\n", lpnas_last_error());
+        goto done;
+    }
+    mkdir("out", 0777);
+    o.data = d, o.train = tr, o.val = va, o.ntrain = nt, o.nval = nv, o.latency = m, o.out_dir = out;
+    o.progress = progress;
+    if (lpnas_search_create(&o, &s)) {
+        fprintf(stderr, "vessel_search: %s\n", lpnas_last_error());
+        goto done;
+    }
+    fprintf(stderr, "vessel_search: %d training and %d validation tiles, policy %s, mode %s, budget %.2f ms, %d workers -> %s\n",
+            nt, nv, policy, o.mode == LPNAS_MODE_ALIGNED ? "aligned" : "posthoc", o.budget_ms, o.workers, out);
+    running = s;
+    signal(SIGINT, on_sigint);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    lpnas_status st = lpnas_search_run(s);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    running = NULL;
+    if (st == LPNAS_ERR_INTERRUPTED) {
+        fprintf(stderr, "\nvessel_search: interrupted; finished candidates are saved. Continue with --resume --out %s\n",
+                out);
+        rc = 3;
+        goto done;
+    }
+    if (st) {
+        fprintf(stderr, "\nvessel_search: %s\n", lpnas_last_error());
+        goto done;
+    }
+    write_outputs(out, &o, s, d, va, nv, (double)(t1.tv_sec - t0.tv_sec));
+    rc = 0;
+done:
+    lpnas_search_free(s);
+    lpnas_latency_model_free(m);
+    lpnas_dataset_free(d);
+    free(tr), free(va);
+    return rc;
+}
