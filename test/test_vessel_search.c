@@ -1,0 +1,161 @@
+/* examples/vessel_search end to end on a tiny budget: every output file,
+ * CSVs that parse, PNGs that decode, Ctrl-C then --resume, bad options. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "check_util.h"
+#include "lib/png_io.h"
+
+static const char *bin(void)
+{
+    static char path[512];
+    const char *b = getenv("BUILD");
+    snprintf(path, sizeof path, "%s/bin/vessel_search", b && *b ? b : "build");
+    return path;
+}
+
+static int csv_rows(const char *path, int want_fields)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[4096];
+    int rows = -1;
+    while (fgets(line, sizeof line, f)) {
+        int fields = 1, q = 0;
+        for (char *p = line; *p; p++) {
+            q ^= *p == '"';
+            fields += *p == ',' && !q;
+        }
+        ck_assert_msg(fields == want_fields, "%s: %d fields in '%s'", path, fields, line);
+        rows++;
+    }
+    fclose(f);
+    return rows;
+}
+
+START_TEST(runs_and_writes_everything)
+{
+    char *dir = lpnas_test_tmpdir(), cmd[2048], path[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s --tiles 40 --evaluations 2 --warmup-steps 3 --finetune-steps 1 --workers 2 --out %s/s >%s/out.txt 2>&1",
+             bin(), dir, dir);
+    int st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit %d", WEXITSTATUS(st));
+    const char *files[] = {"results.csv", "pareto.csv", "best.lpm", "pareto.png", "masks.png", "report.md",
+                           "search.state"};
+    for (int i = 0; i < 7; i++) {
+        snprintf(path, sizeof path, "%s/s/%s", dir, files[i]);
+        ck_assert_msg(access(path, R_OK) == 0, "missing %s", path);
+    }
+    snprintf(path, sizeof path, "%s/s/results.csv", dir);
+    ck_assert(csv_rows(path, 14) >= 2);
+    snprintf(path, sizeof path, "%s/s/pareto.csv", dir);
+    ck_assert(csv_rows(path, 14) >= 1);
+    const char *pngs[] = {"pareto.png", "masks.png"};
+    for (int i = 0; i < 2; i++) {
+        float *px;
+        int c, h, w;
+        snprintf(path, sizeof path, "%s/s/%s", dir, pngs[i]);
+        ck_assert_msg(lpnas_png_read(path, &px, &c, &h, &w) == LPNAS_OK, "%s", lpnas_last_error());
+        ck_assert(c == 3 && h > 50 && w > 100);
+        free(px);
+    }
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    FILE *f = fopen(path, "r");
+    char line[1024], all[8192] = "";
+    while (fgets(line, sizeof line, f))
+        strncat(all, line, sizeof all - strlen(all) - 1);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(all, "best architecture"));
+    ck_assert_ptr_nonnull(strstr(all, "mIoU aligned"));
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(interrupt_then_resume)
+{
+    char *dir = lpnas_test_tmpdir(), out[600], path[700];
+    snprintf(out, sizeof out, "%s/s", dir);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", 1);
+        dup2(devnull, 1), dup2(devnull, 2);
+        execl(bin(), bin(), "--tiles", "40", "--evaluations", "6", "--warmup-steps", "6", "--finetune-steps", "1",
+              "--workers", "1", "--out", out, (char *)NULL);
+        _exit(127);
+    }
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    for (int i = 0; i < 600; i++) { /* wait for the first finished batch */
+        FILE *f = fopen(path, "r");
+        int lines = 0;
+        char line[4096];
+        if (f) {
+            while (fgets(line, sizeof line, f))
+                lines++;
+            fclose(f);
+        }
+        if (lines >= 2)
+            break;
+        usleep(20000);
+    }
+    kill(pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    ck_assert_msg(WIFEXITED(st) && (WEXITSTATUS(st) == 3 || WEXITSTATUS(st) == 0), "status %d", WEXITSTATUS(st));
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "%s --tiles 40 --evaluations 6 --warmup-steps 6 --finetune-steps 1 --workers 2 --out %s --resume >/dev/null 2>&1",
+             bin(), out);
+    st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "resume exit %d", WEXITSTATUS(st));
+    int trained = 0;
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    while (fgets(line, sizeof line, f))
+        trained += strstr(line, ",ok,") != NULL || strstr(line, ",failed,") != NULL;
+    fclose(f);
+    ck_assert_int_ge(trained, 6);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(bad_options)
+{
+    static const lpnas_program_case RUNS[] = {
+        {"--help", 0},
+        {"--bogus", 2},
+        {"--strategy annealing", 2},
+        {"--mode hybrid", 2},
+        {"--policy fp8", 2},
+        {"--budget-ms -1", 2},
+        {"--workers 0", 2},
+        {"--evaluations x", 2},
+        {"--data /nonexistent", 1},
+        {"--lut /nonexistent.lut --tiles 16", 1},
+        {"--resume --out /nonexistent/none --tiles 16", 1},
+    };
+    lpnas_test_program_statuses("vessel_search", RUNS, sizeof RUNS / sizeof RUNS[0]);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("vessel_search");
+    TCase *t = lpnas_tcase("vessel_search");
+    tcase_add_test(t, runs_and_writes_everything);
+    tcase_add_test(t, interrupt_then_resume);
+    tcase_add_test(t, bad_options);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+LPNAS_TEST_MAIN(suite)
