@@ -197,7 +197,8 @@ static void progress(lpnas_runner *r, double t_start)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double el = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec - t_start;
     p.evals_per_hour = el > 0 ? 3600.0 * p.evaluated / el : 0;
-    p.eta_seconds = p.evaluated > 0 ? el / p.evaluated * (p.budget - p.evaluated) : NAN;
+    /* batches are whole, so the budget can be passed by up to batch - 1 */
+    p.eta_seconds = p.evaluated > 0 ? el / p.evaluated * fmax(0, p.budget - p.evaluated) : NAN;
     r->opt.progress(r->opt.progress_user, &p);
 }
 
