@@ -170,6 +170,9 @@ lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **o
     lpnas_status st = lpnas_space_init(&s->space, &so);
     if (!st)
         st = lpnas_dataset_channel_stats(o->data, o->train, o->ntrain, s->mean, s->std);
+    if (!st && o->raw_inputs)
+        for (int c = 0; c < 16; c++)
+            s->mean[c] = 0, s->std[c] = 1;
     if (st) {
         free(s);
         return st;

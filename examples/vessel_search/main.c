@@ -42,6 +42,7 @@ static void usage(FILE *f)
             "  --out DIR             results.csv, pareto.csv, best.lpm, pareto.png, masks.png, report.md,\n"
             "                        search.state (default out/search)\n"
             "  --resume              continue the search saved in --out\n"
+            "  --raw-inputs          no input normalization: networks see raw sensor values (an experiment)\n"
             "  --help                this text\n"
             "\n"
             "Ctrl-C stops after saving; --resume continues. Exit: 0 done, 1 error, 2 bad options,\n"
@@ -225,6 +226,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--policy") && has) policy = argv[++i];
         else if (!strcmp(a, "--out") && has) out = argv[++i];
         else if (!strcmp(a, "--resume")) o.resume = true;
+        else if (!strcmp(a, "--raw-inputs")) o.raw_inputs = true;
         else if (!strcmp(a, "--strategy") && has) {
             const char *sname = argv[++i];
             if (!strcmp(sname, "random")) o.strategy = LPNAS_SEARCH_RANDOM;
