@@ -93,19 +93,19 @@ START_TEST(interrupt_then_resume)
         _exit(127);
     }
     snprintf(path, sizeof path, "%s/results.csv", out);
-    for (int i = 0; i < 600; i++) { /* wait for the first finished batch */
+    int lines = 0;
+    for (int i = 0; i < 6000 && lines < 2; i++) { /* wait (up to 2 min: sanitizers are slow) for the first batch */
         FILE *f = fopen(path, "r");
-        int lines = 0;
         char line[4096];
+        lines = 0;
         if (f) {
             while (fgets(line, sizeof line, f))
                 lines++;
             fclose(f);
         }
-        if (lines >= 2)
-            break;
         usleep(20000);
     }
+    ck_assert_msg(lines >= 2, "no candidate finished within 2 minutes");
     kill(pid, SIGINT);
     int st;
     waitpid(pid, &st, 0);
