@@ -96,7 +96,10 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
     lpnas_net_set_normalization(net, s->mean, s->std);
     lpnas_train_options to;
     lpnas_train_options_default(&to);
-    to.steps = o->warmup_steps, to.batch = o->batch, to.seed = seed, to.lr = hp.lr;
+    /* posthoc mode (conventional NAS) spends the fine-tuning steps as more FP32
+     * training, so both modes train every candidate for the same number of steps */
+    to.steps = o->warmup_steps + (o->mode == LPNAS_MODE_POSTHOC ? o->finetune_steps : 0);
+    to.batch = o->batch, to.seed = seed, to.lr = hp.lr;
     to.optimizer = hp.optimizer, to.schedule = hp.schedule;
     lpnas_train_result tr = {0};
     lpnas_eval_result e32, eph, eal;
