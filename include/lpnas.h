@@ -15,5 +15,6 @@
 #include "lpnas/train.h"
 #include "lpnas/model.h"
 #include "lpnas/search.h"
+#include "lpnas/plot.h"
 
 #endif
