@@ -9,8 +9,8 @@
 #   make install PREFIX=/usr/local   archive, headers and lpnas.pc
 #   make clean
 #
-# Never add -ffast-math or -Ofast: they break IEEE special values and may set
-# flush-to-zero process-wide. -ffp-contract=off keeps the compiler from fusing
+# Never add the compiler's "fast math" flags: they break IEEE special values
+# and may set flush-to-zero process-wide. -ffp-contract=off keeps the compiler from fusing
 # a*b+c into an fma behind our back (clang contracts by default), which would
 # change rounding and break bit-exactness against the reference loops.
 
