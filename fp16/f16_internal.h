@@ -178,18 +178,4 @@ static inline lpnas_f16 lpnas_f16_round_f64_inline(double x, lpnas_round rm, uns
     return lpnas_f16_round_core(sign, E - 1023, sig, rm, flags);
 }
 
-/* A finite binary16 magnitude as an exact double: sig * 2^(e-25), with the
- * subnormal case folded into the table (e = 0 scales like e = 1). */
-static inline double lpnas_f16_mag_f64(uint16_t b)
-{
-    static const double scale[32] = {
-        0x1p-24, 0x1p-24, 0x1p-23, 0x1p-22, 0x1p-21, 0x1p-20, 0x1p-19, 0x1p-18,
-        0x1p-17, 0x1p-16, 0x1p-15, 0x1p-14, 0x1p-13, 0x1p-12, 0x1p-11, 0x1p-10,
-        0x1p-9,  0x1p-8,  0x1p-7,  0x1p-6,  0x1p-5,  0x1p-4,  0x1p-3,  0x1p-2,
-        0x1p-1,  0x1p0,   0x1p1,   0x1p2,   0x1p3,   0x1p4,   0x1p5,   0x1p6};
-    uint32_t e = (b >> 10) & 0x1F;
-    uint32_t sig = (b & LPNAS_F16_MANT) | (e ? 0x400u : 0);
-    return (double)sig * scale[e];
-}
-
 #endif

@@ -195,14 +195,7 @@ void lpnas_conv2d_backward(float *din, float *dweight, float *dbias, const float
     lpnas_conv2d_check(s, out_c, p, &o);
     size_t P = (size_t)o.h * o.w;
     if (dbias)
-        for (int n = 0; n < o.n; n++)
-            for (int c = 0; c < out_c; c++) {
-                const float *g = dout + lpnas_shape_at(o, n, c, 0, 0);
-                double acc = 0;
-                for (size_t i = 0; i < P; i++)
-                    acc += g[i];
-                dbias[c] += (float)acc;
-            }
+        lpnas_bias_grad_add(dbias, dout, o);
     if (is_depthwise(s, out_c, p)) {
         depthwise_backward(din, dweight, dout, in, weight, s, o, p);
     } else {

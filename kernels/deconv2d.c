@@ -142,16 +142,8 @@ void lpnas_deconv2d_backward(float *din, float *dweight, float *dbias, const flo
     const lpnas_conv_params *c = &p->conv;
     int G = c->groups, cg = s.c / G, og = out_c / G;
     int K = og * c->kh * c->kw, P = s.h * s.w;
-    size_t OP = (size_t)o.h * o.w;
     if (dbias)
-        for (int n = 0; n < o.n; n++)
-            for (int oc = 0; oc < out_c; oc++) {
-                const float *g = dout + lpnas_shape_at(o, n, oc, 0, 0);
-                double acc = 0;
-                for (size_t i = 0; i < OP; i++)
-                    acc += g[i];
-                dbias[oc] += (float)acc;
-            }
+        lpnas_bias_grad_add(dbias, dout, o);
     for (int n = 0; n < s.n; n++)
         for (int g = 0; g < G; g++) {
             /* col[K x P] = im2col of dout viewed as a conv input of og channels */

@@ -16,3 +16,16 @@ lpnas_status lpnas_shape_check(lpnas_shape s, const char *what)
                           s.w);
     return LPNAS_OK;
 }
+
+void lpnas_bias_grad_add(float *dbias, const float *dout, lpnas_shape o)
+{
+    size_t P = (size_t)o.h * o.w;
+    for (int n = 0; n < o.n; n++)
+        for (int c = 0; c < o.c; c++) {
+            const float *g = dout + lpnas_shape_at(o, n, c, 0, 0);
+            double acc = 0;
+            for (size_t i = 0; i < P; i++)
+                acc += g[i];
+            dbias[c] += (float)acc;
+        }
+}

@@ -41,4 +41,8 @@ static inline size_t lpnas_shape_at(lpnas_shape s, int n, int c, int y, int x)
  * comfortably in memory (< 2^40); otherwise LPNAS_ERR_ARG naming `what`. */
 lpnas_status lpnas_shape_check(lpnas_shape s, const char *what);
 
+/* dbias[c] += sum over images and pixels of dout[n][c] (binary64 sums):
+ * the bias gradient of conv2d and deconv2d. */
+void lpnas_bias_grad_add(float *dbias, const float *dout, lpnas_shape out);
+
 #endif

@@ -122,8 +122,6 @@ lpnas_status lpnas_train(lpnas_net *net, const lpnas_dataset *d, const int *idx,
         perm[i] = idx[i];
     int pos = n;
     lpnas_loss_params lp = {o.pos_weight, 1.0f, o.dice_weight, 1.0f};
-    if (o.dice_weight == 0)
-        lp.dice_weight = 0;
     float *P = lpnas_net_params(net), *G = lpnas_net_grads(net);
     for (int step = 0; step < o.steps; step++) {
         for (int b = 0; b < B; b++) {

@@ -28,12 +28,6 @@
 #define LPNAS_COMPILER "unknown compiler"
 #endif
 
-/* Folded rows (BN/ReLU after a conv/deconv/fc) are never timed: they cost 0. */
-static bool folded(const lpnas_layer_list *list, size_t i)
-{
-    return lpnas_layer_folded(list, i);
-}
-
 void lpnas_profile_options_default(lpnas_profile_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -304,7 +298,7 @@ lpnas_status lpnas_latency_profile_host(const lpnas_layer_list *list, const lpna
     }
     for (size_t i = 0; i < list->count && !st; i++) {
         const lpnas_layer *y = &list->layers[i];
-        if (folded(list, i))
+        if (lpnas_layer_folded(list, i))
             continue;
         lpnas_lut_key key = lpnas_lut_key_of(y, false);
         if (lpnas_latency_model_find(m, &key))
@@ -354,7 +348,7 @@ lpnas_status lpnas_latency_additivity(const lpnas_latency_model *m, const lpnas_
     for (int r = -o.warmup; r < o.repetitions; r++) {
         double t0 = now_ms();
         for (size_t i = 0; i < list->count; i++)
-            if (!folded(list, i))
+            if (!lpnas_layer_folded(list, i))
                 run_layer(&list->layers[i], &b);
         if (r >= 0)
             t[r] = now_ms() - t0;
