@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Writes the layer lists of the networks the Myriad X latency model is checked
+against (docs/latency.md) into test/data/latency/. Layer shapes follow the
+OpenVINO IRs the measurements were taken with where those are public (the
+SSD models: aallan/benchmarking-ml-on-the-edge, ssd_mobilenet_v*/openvino_for_intel_ncs/*.xml,
+Model Optimizer 2019.1), otherwise the reference architecture.
+
+    python3 tools/latency_nets.py          # rewrites test/data/latency/*.csv
+
+The layer-list format is docs/formats.md. Ops the format has no row for are
+written as the closest memory-bound SHAVE stage and say so in a comment:
+Permute as a nearest upsampling by 1 (a SHAVE copy of the tensor), Sigmoid as a
+standalone 'relu' over the same tensor (after a concat, so not folded). SSD's
+DetectionOutput (non-maximum suppression) has no row at all: see the comment
+in each SSD file and docs/latency.md."""
+import os
+import sys
+
+HEADER = "op,in_h,in_w,in_c,out_c,kernel,stride,groups,act,dilation"
+
+
+class Net:
+    def __init__(self, comment):
+        self.comment = comment
+        self.rows = []
+
+    def add(self, op, h, w, ci, co, k=1, s=1, g=1, act="none", d=1):
+        self.rows.append(f"{op},{h},{w},{ci},{co},{k},{s},{g},{act},{d}")
+        if op in ("deconv", "upsample_nearest", "upsample_bilinear"):
+            return h * s, w * s
+        if op in ("global_avgpool", "fc"):
+            return 1, 1
+        return (h + s - 1) // s, (w + s - 1) // s
+
+    def text(self):
+        lines = ["# lpnas layer list v1"] + ["# " + c for c in self.comment] + [HEADER] + self.rows
+        return "\n".join(lines) + "\n"
+
+
+def mobilenet_v2_blocks(net, h, w, c, blocks, stop_at=None):
+    """Inverted residuals (t, c, n, s). Returns (h, w, c, taps): taps[i] is the
+    (h, w, expanded c) of block i's expansion output, for SSD's first head."""
+    taps = []
+    idx = 0
+    for t, co, n, s in blocks:
+        for i in range(n):
+            stride = s if i == 0 else 1
+            e = c * t
+            if t != 1:
+                net.add("conv", h, w, c, e, act="relu6")
+            taps.append((h, w, e))
+            if stop_at is not None and idx == stop_at:
+                return h, w, c, taps
+            oh, ow = net.add("conv", h, w, e, e, 3, stride, e, "relu6")
+            net.add("conv", oh, ow, e, co)
+            if stride == 1 and c == co:
+                net.add("add", oh, ow, co, co)
+            h, w, c = oh, ow, co
+            idx += 1
+    return h, w, c, taps
+
+
+MNV2 = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+
+
+def mobilenet_v2_224():
+    net = Net(["MobileNetV2 1.0, 224x224x3 input, batch 1 (Sandler et al. 2018; TF-Slim/Keras layout):",
+               "3x3/2 stem, 17 inverted residual blocks, 1x1 conv to 1280, global pool, fc 1000.",
+               "No published NCS2 figure is used for it: a depthwise-heavy reference for the share table."])
+    h, w = net.add("conv", 224, 224, 3, 32, 3, 2, act="relu6")
+    h, w, c, _ = mobilenet_v2_blocks(net, h, w, 32, MNV2)
+    net.add("conv", h, w, c, 1280, act="relu6")
+    net.add("global_avgpool", h, w, 1280, 1280, h)
+    net.add("fc", 1, 1, 1280, 1000)
+    return net
+
+
+def ssd_heads(net, feats, k, classes=91):
+    """Box encoding and class convs of each feature map (anchors 3 on the
+    first map, 6 elsewhere), each followed by its Permute (NCHW -> NHWC),
+    then the concats and the two Sigmoids over the scores."""
+    for i, (h, w, c) in enumerate(feats):
+        a = 3 if i == 0 else 6
+        for co in (a * 4, a * classes):
+            net.add("conv", h, w, c, co, k)
+            net.add("upsample_nearest", h, w, co, co)  # Permute 0,2,3,1: a SHAVE copy (scale 1)
+    boxes = sum(h * w * (3 if i == 0 else 6) for i, (h, w, _) in enumerate(feats))
+    net.add("concat", boxes, 1, 4, 4)
+    net.add("concat", boxes, 1, classes, classes)
+    net.add("relu", boxes, 1, classes, classes)  # Postprocessor/convert_scores: Sigmoid
+    net.add("relu", boxes, 1, classes, classes)  # do_ExpandDims_conf/sigmoid: Sigmoid
+
+
+SSD_NOTE = ["The IR ends in DetectionOutput (7668 priors x 91 classes, top_k 100, NMS 0.6) on the",
+            "device's SHAVEs: the layer-list format has no row for it, so its time is in no estimate.",
+            "Permute rows are written as upsample_nearest by 1 (a SHAVE copy), Sigmoid rows as standalone",
+            "'relu' rows over the same tensor; PriorBoxClustered and Reshape are constant or free."]
+
+
+def ssd_mobilenet_v2_300():
+    net = Net(["SSD MobileNetV2 (TF object detection API ssd_mobilenet_v2_coco), 300x300x3, batch 1,",
+               "as converted by OpenVINO Model Optimizer 2019.1 (IR v5, FP16): backbone, head taps at the",
+               "expansion of block 13 (19x19x576) and the 1x1 conv to 1280 (10x10), extra layers",
+               "1x1 256 > 3x3/2 512, 1x1 128 > 3x3/2 256 (x2), 1x1 64 > 3x3/2 128; 3x3 box predictors."] + SSD_NOTE)
+    h, w = net.add("conv", 300, 300, 3, 32, 3, 2, act="relu6")
+    # blocks 0..12 fully, block 13's expansion is the first head tap
+    h, w, c, taps = mobilenet_v2_blocks(net, h, w, 32, MNV2, stop_at=13)
+    tap0 = taps[13]
+    # the rest of block 13 and blocks 14..16
+    e = tap0[2]
+    oh, ow = net.add("conv", h, w, e, e, 3, 2, e, "relu6")
+    net.add("conv", oh, ow, e, 160)
+    h, w, c = oh, ow, 160
+    h, w, c, _ = mobilenet_v2_blocks(net, h, w, c, [(6, 160, 2, 1), (6, 320, 1, 1)])
+    net.add("conv", h, w, c, 1280, act="relu6")
+    feats = [tap0, (h, w, 1280)]
+    c = 1280
+    for mid, out in ((256, 512), (128, 256), (128, 256), (64, 128)):
+        net.add("conv", h, w, c, mid, act="relu6")
+        h, w = net.add("conv", h, w, mid, out, 3, 2, act="relu6")
+        c = out
+        feats.append((h, w, c))
+    ssd_heads(net, feats, 3)
+    return net
+
+
+def ssd_mobilenet_v1_075_300():
+    net = Net(["SSD MobileNetV1 0.75 depth (TF object detection API ssd_mobilenet_v1_0.75_depth_coco),",
+               "300x300x3, batch 1, as converted by OpenVINO Model Optimizer 2019.1 (IR v5, FP16):",
+               "13 depthwise-separable blocks at 0.75 width, heads on Conv2d_11 (19x19x384) and Conv2d_13",
+               "(10x10x768), extra layers 1x1 192 > 3x3/2 384, 1x1 96 > 3x3/2 192 (x2), 1x1 48 > 3x3/2 96;",
+               "1x1 box predictors."] + SSD_NOTE)
+    h, w = net.add("conv", 300, 300, 3, 24, 3, 2, act="relu6")
+    c = 24
+    feats = []
+    for i, (co, s) in enumerate([(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1),
+                                 (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)]):
+        co = co * 3 // 4
+        h, w = net.add("conv", h, w, c, c, 3, s, c, "relu6")
+        net.add("conv", h, w, c, co, act="relu6")
+        c = co
+        if i in (10, 12):
+            feats.append((h, w, c))
+    for mid, out in ((192, 384), (96, 192), (96, 192), (48, 96)):
+        net.add("conv", h, w, c, mid, act="relu6")
+        h, w = net.add("conv", h, w, mid, out, 3, 2, act="relu6")
+        c = out
+        feats.append((h, w, c))
+    ssd_heads(net, feats, 1)
+    return net
+
+
+def main():
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    out = os.path.join(root, "test", "data", "latency")
+    os.makedirs(out, exist_ok=True)
+    nets = {"mobilenet_v2_224.csv": mobilenet_v2_224(), "ssd_mobilenet_v2_300.csv": ssd_mobilenet_v2_300(),
+            "ssd_mobilenet_v1_075_300.csv": ssd_mobilenet_v1_075_300()}
+    for name, net in nets.items():
+        with open(os.path.join(out, name), "w") as f:
+            f.write(net.text())
+        print(f"{name}: {len(net.rows)} rows", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
