@@ -179,54 +179,89 @@ static bool pool_fuses(const lpnas_layer *conv, const lpnas_layer *pool)
            pool->op == LPNAS_OP_MAXPOOL && pool->kernel == 2 && pool->stride == 2 && pool->in_c == conv->out_c;
 }
 
-/* Index of the first row after i that is not folded into it. */
-static size_t after_folds(const lpnas_layer_list *list, size_t i)
+static inline bool is_anchor(lpnas_layer_op op)
 {
-    size_t j = i + 1;
-    while (j < list->count && lpnas_layer_folded(list, j))
-        j++;
-    return j;
+    return op == LPNAS_OP_CONV || op == LPNAS_OP_DECONV || op == LPNAS_OP_FC;
 }
 
+static inline bool is_foldable(lpnas_layer_op op)
+{
+    return op == LPNAS_OP_BN || op == LPNAS_OP_RELU;
+}
+
+/* Whether a layer's input and output fit in the CMX an inference stream
+ * owns (both are resident while the stage runs); otherwise they stream
+ * through DDR. fused_pool: the output is a quarter. */
+static inline bool fits_cmx(const lpnas_myriadx_constants *k, const lpnas_layer *y, bool fused_pool)
+{
+    int oh, ow;
+    lpnas_myriadx_out_hw(y, &oh, &ow);
+    double ob = 2.0 * oh * ow * y->out_c;
+    return 2.0 * y->in_h * y->in_w * y->in_c + (fused_pool ? 0.25 * ob : ob) <= k->cmx_bytes;
+}
+
+/* One pass, no allocation: the search estimates millions of lists a second.
+ * BN/ReLU rows after a conv/deconv/fc are folded (prev_anchor tracks the
+ * last row that is neither); a tensor stays in CMX only if both the stage
+ * that writes it and the one that reads it fit there (rows are taken as a
+ * chain: a branch's real producer may be further back). */
 lpnas_status lpnas_latency_estimate(const lpnas_latency_model *m, const lpnas_layer_list *list, double *per_layer,
                                     double *total_ms)
 {
     if (!m || !list || !total_ms)
         return lpnas_fail(LPNAS_ERR_ARG, "latency estimate: NULL model, list or total");
+    const lpnas_layer *L = list->layers;
+    const lpnas_myriadx_constants *k = &m->k;
     double total = 0;
     size_t n = list->count, fused_pool_at = (size_t)-1;
-    bool myriad = m->fusions == LPNAS_FUSE_MYRIADX;
+    bool myriad = m->fusions == LPNAS_FUSE_MYRIADX, table = m->count > 0;
+    bool prev_anchor = false, prev_fits = false; /* the network input arrives in DDR */
     for (size_t i = 0; i < n; i++) {
-        const lpnas_layer *y = &list->layers[i];
+        const lpnas_layer *y = &L[i];
         double t;
-        if (lpnas_layer_folded(list, i) || i == fused_pool_at || (myriad && y->op == LPNAS_OP_CONCAT)) {
-            t = 0; /* folded into the conv before, fused with it, or free */
+        if (is_foldable(y->op) && prev_anchor) {
+            t = 0; /* folded into the conv before it */
+        } else if (i == fused_pool_at || (myriad && y->op == LPNAS_OP_CONCAT)) {
+            t = 0; /* fused with the conv before it, or zero-copy */
+            prev_anchor = false;
         } else {
-            bool anchor = y->op == LPNAS_OP_CONV || y->op == LPNAS_OP_DECONV || y->op == LPNAS_OP_FC;
-            size_t next = anchor ? after_folds(list, i) : i + 1;
-            bool fused_pool = myriad && next < n && pool_fuses(y, &list->layers[next]);
+            bool anchor = is_anchor(y->op);
+            size_t next = i + 1;
+            if (anchor)
+                while (next < n && is_foldable(L[next].op))
+                    next++;
+            bool fused_pool = myriad && next < n && pool_fuses(y, &L[next]);
             if (fused_pool)
                 fused_pool_at = next;
-            lpnas_lut_key key = lpnas_lut_key_of(y, fused_pool);
-            const lpnas_lut_entry *e = lpnas_latency_model_find(m, &key);
+            const lpnas_lut_entry *e = NULL;
+            lpnas_lut_key key;
+            if (table) {
+                key = lpnas_lut_key_of(y, fused_pool);
+                e = lpnas_latency_model_find(m, &key);
+            }
+            bool fits = false;
             if (e) {
                 t = e->mean_ms;
             } else if (m->has_analytic) {
-                int oh, ow;
-                lpnas_layer_out_hw(y, &oh, &ow);
-                double ib = 2.0 * y->in_h * y->in_w * y->in_c, ob = 2.0 * oh * ow * y->out_c;
-                bool in_ddr = i == 0 || ib > m->k.cmx_bytes, out_ddr = next >= n || ob > m->k.cmx_bytes;
-                t = lpnas_myriadx_layer_ms(&m->k, y, fused_pool, in_ddr, out_ddr);
+                fits = fits_cmx(k, y, fused_pool);
+                size_t after = fused_pool ? next + 1 : next;
+                bool next_fits = after < n && fits_cmx(k, &L[after], false);
+                bool in_ddr = i == 0 || !fits || !prev_fits, out_ddr = !fits || !next_fits;
+                t = lpnas_myriadx_layer_ms(k, y, fused_pool, in_ddr, out_ddr);
             } else {
                 t = -1;
             }
             if (t < 0) {
                 char sig[128];
+                if (!table)
+                    key = lpnas_lut_key_of(y, fused_pool);
                 lpnas_lut_key_format(&key, sig, sizeof sig);
                 return lpnas_fail(LPNAS_ERR_UNSUPPORTED,
                                   "layer %zu (%s): not in the LUT of '%s' and no analytic model covers it", i + 1,
                                   sig, m->device);
             }
+            prev_anchor = anchor;
+            prev_fits = fits;
         }
         if (per_layer)
             per_layer[i] = t;

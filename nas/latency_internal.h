@@ -19,6 +19,10 @@ typedef struct {
     double shave_fixed_ms, shave_bytes_per_ms, shave_macs_per_ms;      /* SHAVE stages */
     double fc_floor_ms, fc_fixed_ms, fc_bytes_per_ms;                  /* fully connected */
     double fused_pool_factor;   /* conv3x3+maxpool2x2 fused: slower compute rate */
+    double nce_tile_units;      /* fixed NCE cost per output pixel and channel tile, in cost units */
+    /* Derived by lpnas_myriadx_prepare (not in LUT files): reciprocals, so
+     * an estimate multiplies instead of divides (it runs ~10^8 times/s). */
+    double inv_ddr, inv_weight, inv_shave_bytes, inv_shave_macs, inv_fc_bytes;
 } lpnas_myriadx_constants;
 
 /* Fusion rules applied while estimating. Append-only (written to LUTs). */
@@ -39,6 +43,7 @@ typedef struct {
 
 struct lpnas_latency_model {
     char device[128], toolchain[128], date[32], method[256];
+    char source[320]; /* where the model came from: "built-in ..." or "LUT file PATH" */
     bool has_analytic;
     lpnas_myriadx_constants k;
     lpnas_fusion_rules fusions;
@@ -51,6 +56,8 @@ struct lpnas_latency_model {
 
 lpnas_status lpnas_latency_model_new(lpnas_latency_model **out);
 void lpnas_myriadx_constants_default(lpnas_myriadx_constants *k);
+/* Fills the derived fields; call after changing any constant. */
+void lpnas_myriadx_prepare(lpnas_myriadx_constants *k);
 lpnas_lut_key lpnas_lut_key_of(const lpnas_layer *y, bool fused_pool);
 /* Adds or replaces; rebuilds the hash as it grows. */
 lpnas_status lpnas_latency_model_put(lpnas_latency_model *m, const lpnas_lut_key *key, double mean, double std,
@@ -60,6 +67,8 @@ const lpnas_lut_entry *lpnas_latency_model_find(const lpnas_latency_model *m, co
 int lpnas_lut_key_format(const lpnas_lut_key *k, char *buf, size_t size);
 /* True for a BN/ReLU row folded into the conv/deconv/fc before it. */
 bool lpnas_layer_folded(const lpnas_layer_list *list, size_t i);
+/* lpnas_layer_out_hw without a division for strides 1 and 2. */
+void lpnas_myriadx_out_hw(const lpnas_layer *y, int *oh, int *ow);
 /* Analytic cost of one layer; in_ddr/out_ddr: whether its input/output
  * tensors go through DDR. Returns < 0 if the layer is not covered. */
 double lpnas_myriadx_layer_ms(const lpnas_myriadx_constants *k, const lpnas_layer *y, bool fused_pool, bool in_ddr,

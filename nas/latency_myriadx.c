@@ -18,22 +18,35 @@
 
 void lpnas_myriadx_constants_default(lpnas_myriadx_constants *k)
 {
-    k->nce_ms_per_unit = 1.549e-6;
+    k->nce_ms_per_unit = 8.821e-7;
     k->conv_floor_ms = 0.076;
-    k->ddr_bytes_per_ms = 1.15e6;
-    k->weight_bytes_per_ms = 5.68e6;
-    k->cmx_bytes = 2.5e6;
+    k->ddr_bytes_per_ms = 1.20e6;
+    k->weight_bytes_per_ms = 2.633e6;
+    k->cmx_bytes = 2.476e6;
     k->dw_fixed_ms = 0.014;
     k->dw_fixed_per_k_ms = 0.002;
-    k->dw_ms_per_unit = 1.346e-6;
+    k->dw_ms_per_unit = 1.223e-6;
     k->dw_k_offset = -0.2716;
     k->shave_fixed_ms = 0.010;
     k->shave_bytes_per_ms = 4.0e6;
-    k->shave_macs_per_ms = 3.0e6;
+    k->shave_macs_per_ms = 6.1e6;
     k->fc_floor_ms = 0.055;
     k->fc_fixed_ms = 0.0157;
     k->fc_bytes_per_ms = 9.6e6;
     k->fused_pool_factor = 1.072;
+    k->nce_tile_units = 99.38;
+    lpnas_myriadx_prepare(k);
+}
+
+void lpnas_myriadx_prepare(lpnas_myriadx_constants *k)
+{
+    /* a zero rate from a LUT means "infinitely slow": the reciprocal is +inf
+     * only if the rate is 0, which the LUT loader rejects for rates */
+    k->inv_ddr = 1.0 / k->ddr_bytes_per_ms;
+    k->inv_weight = 1.0 / k->weight_bytes_per_ms;
+    k->inv_shave_bytes = 1.0 / k->shave_bytes_per_ms;
+    k->inv_shave_macs = 1.0 / k->shave_macs_per_ms;
+    k->inv_fc_bytes = 1.0 / k->fc_bytes_per_ms;
 }
 
 /* The compiler's NCE modes: input channels per block, output channels per
@@ -42,69 +55,85 @@ static const int MODE_COST[5] = {0, 5, 11, 19, 31};
 
 /* Mode m takes 2^m input channels per block and 2^(8-m) output channels
  * per tile: ceilings by shifts (this runs millions of times per second). */
-static double nce_units(double px, int ci, int co, int kh, int kw)
+static double nce_units(double px, int ci, int co, int kh, int kw, double tile_units)
 {
-    int64_t best = INT64_MAX;
+    double best = 1e300;
     for (int m = 0; m < 5; m++) {
         int64_t tiles = ((int64_t)co + (1 << (8 - m)) - 1) >> (8 - m);
         int64_t per_tile = (((int64_t)ci + (1 << m) - 1) >> m) * kh * kw + MODE_COST[m];
-        int64_t u = tiles * per_tile;
+        double u = (double)tiles * ((double)per_tile + tile_units);
         if (u < best)
             best = u;
     }
-    return px * (double)best;
+    return px * best;
 }
 
 static double dense_ms(const lpnas_myriadx_constants *k, double px, int ci, int co, int kk, double io_ms,
                        double pool_factor)
 {
-    double compute = nce_units(px, ci, co, kk, kk) * k->nce_ms_per_unit * pool_factor;
-    double weights = (double)ci * co * kk * kk * 2.0 / k->weight_bytes_per_ms;
+    double compute = nce_units(px, ci, co, kk, kk, k->nce_tile_units) * k->nce_ms_per_unit * pool_factor;
+    double weights = (double)ci * co * kk * kk * 2.0 * k->inv_weight;
     double t = compute + io_ms + weights;
     return t > k->conv_floor_ms ? t : k->conv_floor_ms;
+}
+
+/* "same" padding output size; strides 1 and 2 (nearly every layer) without
+ * an integer division, which costs more than the rest of a layer's estimate */
+void lpnas_myriadx_out_hw(const lpnas_layer *y, int *oh, int *ow)
+{
+    if (y->stride == 1 && y->op != LPNAS_OP_GLOBAL_AVGPOOL && y->op != LPNAS_OP_FC) {
+        *oh = y->in_h, *ow = y->in_w;
+    } else if (y->stride == 2 && (y->op == LPNAS_OP_CONV || y->op == LPNAS_OP_MAXPOOL || y->op == LPNAS_OP_AVGPOOL)) {
+        *oh = (y->in_h + 1) >> 1, *ow = (y->in_w + 1) >> 1;
+    } else {
+        lpnas_layer_out_hw(y, oh, ow);
+    }
 }
 
 double lpnas_myriadx_layer_ms(const lpnas_myriadx_constants *k, const lpnas_layer *y, bool fused_pool, bool in_ddr,
                               bool out_ddr)
 {
     int oh, ow;
-    lpnas_layer_out_hw(y, &oh, &ow);
+    lpnas_myriadx_out_hw(y, &oh, &ow);
     double in_bytes = 2.0 * y->in_h * y->in_w * y->in_c;
     double out_bytes = 2.0 * oh * ow * y->out_c;
     if (fused_pool)
-        out_bytes /= 4; /* the fused 2x2 pool writes a quarter */
-    double io_ms = ((in_ddr ? in_bytes : 0) + (out_ddr ? out_bytes : 0)) / k->ddr_bytes_per_ms;
-    double shave_io = (in_bytes + out_bytes) / k->shave_bytes_per_ms;
+        out_bytes *= 0.25; /* the fused 2x2 pool writes a quarter */
+    double io_ms = ((in_ddr ? in_bytes : 0) + (out_ddr ? out_bytes : 0)) * k->inv_ddr;
+    double shave_io = (in_bytes + out_bytes) * k->inv_shave_bytes;
     double px = (double)oh * ow;
     switch (y->op) {
     case LPNAS_OP_CONV: {
         bool nce = y->dilation == 1 && y->stride <= 8 && y->kernel <= 15;
         bool depthwise = y->groups > 1 && y->groups == y->in_c && y->out_c == y->in_c;
-        if (!nce) { /* SHAVE conv: MAC bound */
+        if (!nce) { /* SHAVE conv: the slower of its MACs and its memory traffic */
             double macs = px * y->out_c * (double)(y->in_c / y->groups) * y->kernel * y->kernel;
-            return k->shave_fixed_ms + macs / k->shave_macs_per_ms + io_ms;
+            double c = macs * k->inv_shave_macs;
+            return k->shave_fixed_ms + (c > shave_io ? c : shave_io);
         }
         if (depthwise) {
             /* fitted on single-layer runs, whose tensors went through DDR:
              * subtract the traffic a tensor kept in CMX saves */
             double fixed = k->dw_fixed_ms + k->dw_fixed_per_k_ms * y->kernel;
             double t = fixed + k->dw_ms_per_unit * px * y->in_c * (y->kernel + k->dw_k_offset);
-            t -= ((in_ddr ? 0 : in_bytes) + (out_ddr ? 0 : out_bytes)) / k->ddr_bytes_per_ms;
+            t -= ((in_ddr ? 0 : in_bytes) + (out_ddr ? 0 : out_bytes)) * k->inv_ddr;
             return t > fixed ? t : fixed;
         }
         double pf = fused_pool ? k->fused_pool_factor : 1.0;
         int g = y->groups;
+        if (g == 1)
+            return dense_ms(k, px, y->in_c, y->out_c, y->kernel, io_ms, pf);
         return g * dense_ms(k, px, y->in_c / g, y->out_c / g, y->kernel, io_ms / g, pf);
     }
     case LPNAS_OP_DECONV: {
         /* zero insertion to (H*s) x (W*s) on the SHAVEs, then a stride-1 conv */
         double big = in_bytes * y->stride * y->stride;
-        double zi = k->shave_fixed_ms + (in_bytes + big) / k->shave_bytes_per_ms;
+        double zi = k->shave_fixed_ms + (in_bytes + big) * k->inv_shave_bytes;
         int g = y->groups;
         return zi + g * dense_ms(k, px, y->in_c / g, y->out_c / g, y->kernel, io_ms / g, 1.0);
     }
     case LPNAS_OP_FC: {
-        double t = k->fc_fixed_ms + 2.0 * y->in_c * y->out_c / k->fc_bytes_per_ms;
+        double t = k->fc_fixed_ms + 2.0 * y->in_c * y->out_c * k->inv_fc_bytes;
         return t > k->fc_floor_ms ? t : k->fc_floor_ms;
     }
     case LPNAS_OP_MAXPOOL:
@@ -112,13 +141,13 @@ double lpnas_myriadx_layer_ms(const lpnas_myriadx_constants *k, const lpnas_laye
     case LPNAS_OP_UPSAMPLE_NEAREST:
     case LPNAS_OP_BN:
     case LPNAS_OP_RELU:
-        return k->shave_fixed_ms + shave_io + io_ms;
+        return k->shave_fixed_ms + shave_io;
     case LPNAS_OP_UPSAMPLE_BILINEAR: /* reads each output's neighbourhood: twice the output traffic */
-        return k->shave_fixed_ms + (in_bytes + 2 * out_bytes) / k->shave_bytes_per_ms + io_ms;
+        return k->shave_fixed_ms + (in_bytes + 2 * out_bytes) * k->inv_shave_bytes;
     case LPNAS_OP_GLOBAL_AVGPOOL:
-        return k->shave_fixed_ms + in_bytes / k->shave_bytes_per_ms + io_ms;
+        return k->shave_fixed_ms + in_bytes * k->inv_shave_bytes;
     case LPNAS_OP_ADD: /* two inputs, one output */
-        return k->shave_fixed_ms + 3 * in_bytes / k->shave_bytes_per_ms + io_ms;
+        return k->shave_fixed_ms + 3 * in_bytes * k->inv_shave_bytes;
     case LPNAS_OP_CONCAT:
         return 0; /* zero-copy on the device */
     default:

@@ -29,7 +29,7 @@ static const struct {
     C(nce_ms_per_unit), C(conv_floor_ms), C(ddr_bytes_per_ms), C(weight_bytes_per_ms), C(cmx_bytes),
     C(dw_fixed_ms), C(dw_fixed_per_k_ms), C(dw_ms_per_unit), C(dw_k_offset), C(shave_fixed_ms),
     C(shave_bytes_per_ms), C(shave_macs_per_ms), C(fc_floor_ms), C(fc_fixed_ms), C(fc_bytes_per_ms),
-    C(fused_pool_factor),
+    C(fused_pool_factor), C(nce_tile_units),
 #undef C
 };
 #define NCONSTS (sizeof CONSTS / sizeof CONSTS[0])
@@ -169,6 +169,8 @@ static lpnas_status parse_header_key(struct ctx *c, lpnas_latency_model *m, char
                     return bad(c, "%s: not a finite number", name);
                 if (d < 0 && strcmp(name, "dw_k_offset"))
                     return bad(c, "%s: must be >= 0", name);
+                if (d <= 0 && strstr(name, "s_per_ms")) /* a rate: the model divides by it */
+                    return bad(c, "%s: a rate, must be > 0", name);
                 *const_at(&m->k, i) = d;
                 *seen |= 1u << (8 + i);
                 return LPNAS_OK;
@@ -258,6 +260,7 @@ static lpnas_status parse_text(struct ctx *c, lpnas_latency_model *m, char *text
                           c->path);
     if (m->has_analytic && (seen >> 8) != (1u << NCONSTS) - 1)
         return lpnas_fail(LPNAS_ERR_FORMAT, "%s: [analytic] must give all %zu constants", c->path, NCONSTS);
+    lpnas_myriadx_prepare(&m->k);
     if (part != ENTRIES && !m->has_analytic)
         return lpnas_fail(LPNAS_ERR_FORMAT, "%s: no [entries] and no [analytic] section: nothing to estimate with",
                           c->path);
