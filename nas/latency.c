@@ -47,7 +47,11 @@ lpnas_status lpnas_latency_model_myriadx(const lpnas_myriadx_options *o, lpnas_l
     snprintf(m->device, sizeof m->device, "Intel Movidius Myriad X (NCS2)");
     snprintf(m->toolchain, sizeof m->toolchain, "OpenVINO MYRIAD plugin 2019-2021 (published figures)");
     snprintf(m->date, sizeof m->date, "2026-11-22");
-    snprintf(m->method, sizeof m->method, "analytic model calibrated on shared/reference/myriadx.md, see docs/latency.md");
+    snprintf(m->method, sizeof m->method,
+             "analytic model calibrated on published NCS2 figures (shared/reference/myriadx.md), see docs/latency.md");
+    snprintf(m->source, sizeof m->source,
+             "built-in Myriad X model (analytic, calibrated on published NCS2 figures: worst calibration error "
+             "14%%, held-out networks in docs/latency.md)");
     m->has_analytic = true;
     m->fusions = LPNAS_FUSE_MYRIADX;
     m->overhead_ms = o->overhead_ms;
@@ -57,6 +61,7 @@ lpnas_status lpnas_latency_model_myriadx(const lpnas_myriadx_options *o, lpnas_l
 double lpnas_latency_overhead(const lpnas_latency_model *m) { return m->overhead_ms; }
 void lpnas_latency_set_overhead(lpnas_latency_model *m, double ms) { m->overhead_ms = ms >= 0 ? ms : 0; }
 const char *lpnas_latency_device(const lpnas_latency_model *m) { return m->device; }
+const char *lpnas_latency_source(const lpnas_latency_model *m) { return m->source[0] ? m->source : m->device; }
 size_t lpnas_latency_entry_count(const lpnas_latency_model *m) { return m->count; }
 
 lpnas_lut_key lpnas_lut_key_of(const lpnas_layer *y, bool fused_pool)
@@ -269,4 +274,55 @@ lpnas_status lpnas_latency_estimate(const lpnas_latency_model *m, const lpnas_la
     }
     *total_ms = total + m->overhead_ms;
     return LPNAS_OK;
+}
+
+static const char *const KIND_NAMES[LPNAS_LATKIND_COUNT_] = {
+    "conv", "pointwise", "depthwise", "dilated", "deconv", "pool", "add", "concat", "resample", "fc", "other",
+    "overhead"};
+
+const char *lpnas_latency_kind_name(lpnas_latency_kind k)
+{
+    return (unsigned)k < LPNAS_LATKIND_COUNT_ ? KIND_NAMES[k] : "?";
+}
+
+lpnas_latency_kind lpnas_latency_kind_of(const lpnas_layer *y)
+{
+    switch (y->op) {
+    case LPNAS_OP_CONV:
+        if (y->dilation > 1)
+            return LPNAS_LATKIND_DILATED;
+        if (y->groups > 1 && y->groups == y->in_c && y->out_c == y->in_c)
+            return LPNAS_LATKIND_DEPTHWISE;
+        return y->kernel == 1 ? LPNAS_LATKIND_POINTWISE : LPNAS_LATKIND_CONV;
+    case LPNAS_OP_DECONV: return LPNAS_LATKIND_DECONV;
+    case LPNAS_OP_MAXPOOL:
+    case LPNAS_OP_AVGPOOL:
+    case LPNAS_OP_GLOBAL_AVGPOOL: return LPNAS_LATKIND_POOL;
+    case LPNAS_OP_FC: return LPNAS_LATKIND_FC;
+    case LPNAS_OP_ADD: return LPNAS_LATKIND_ADD;
+    case LPNAS_OP_CONCAT: return LPNAS_LATKIND_CONCAT;
+    case LPNAS_OP_UPSAMPLE_NEAREST:
+    case LPNAS_OP_UPSAMPLE_BILINEAR: return LPNAS_LATKIND_RESAMPLE;
+    default: return LPNAS_LATKIND_OTHER;
+    }
+}
+
+lpnas_status lpnas_latency_breakdown(const lpnas_latency_model *m, const lpnas_layer_list *list,
+                                     double ms_by_kind[LPNAS_LATKIND_COUNT_], double *total_ms)
+{
+    if (!m || !list || !ms_by_kind || !total_ms)
+        return lpnas_fail(LPNAS_ERR_ARG, "latency breakdown: NULL argument");
+    double *per = malloc((list->count ? list->count : 1) * sizeof *per);
+    if (!per)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "latency breakdown: out of memory for %zu layers", list->count);
+    lpnas_status st = lpnas_latency_estimate(m, list, per, total_ms);
+    if (!st) {
+        for (int k = 0; k < LPNAS_LATKIND_COUNT_; k++)
+            ms_by_kind[k] = 0;
+        for (size_t i = 0; i < list->count; i++)
+            ms_by_kind[lpnas_latency_kind_of(&list->layers[i])] += per[i];
+        ms_by_kind[LPNAS_LATKIND_OVERHEAD] = m->overhead_ms;
+    }
+    free(per);
+    return st;
 }

@@ -290,6 +290,7 @@ lpnas_status lpnas_latency_profile_host(const lpnas_layer_list *list, const lpna
     strftime(m->date, sizeof m->date, "%Y-%m-%d", &tmv);
     snprintf(m->method, sizeof m->method, "median of %d runs after %d warm-up runs, batch 1, one thread",
              o.repetitions, o.warmup);
+    snprintf(m->source, sizeof m->source, "host profile of this CPU (%s, measured per layer)", m->device);
     double *t = malloc((size_t)o.repetitions * sizeof *t);
     if (!t) {
         bufs_free(&b);

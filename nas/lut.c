@@ -307,6 +307,8 @@ lpnas_status lpnas_lut_load(const char *path, lpnas_latency_model **out)
         lpnas_latency_model_free(m);
         return st;
     }
+    snprintf(m->source, sizeof m->source, "LUT file %s (%s; %zu measured entries%s)", path, m->device, m->count,
+             m->has_analytic ? ", analytic fallback for the rest" : ", no fallback");
     *out = m;
     return LPNAS_OK;
 }

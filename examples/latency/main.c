@@ -15,6 +15,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: latency [--device myriadx | --lut FILE] [--overhead-ms X] LAYERS.csv\n"
             "       latency --profile-host LAYERS.csv -o HOST.lut [--reps N] [--warmup N] [--policy P]\n"
+            "       latency --import-openvino-counters REPORT.csv --layers LIST.csv --out device.lut\n"
+            "               [--device-name TEXT] [--toolchain TEXT] [--analytic-fallback] [--overhead-ms X]\n"
             "\n"
             "Estimates the inference latency of the network described by LAYERS.csv (an lpnas layer\n"
             "list: '# lpnas layer list v1', then op,in_h,in_w,in_c,out_c,kernel,stride,groups,act[,dilation]\n"
@@ -33,6 +35,15 @@ static void usage(FILE *f)
             "  --reps N           timed runs per layer (median recorded; default 7)\n"
             "  --warmup N         untimed runs first (default 2)\n"
             "  --policy P         numeric path to time: fp32 (default), ieee-fp16, myriadx, myriadx-fp16acc\n"
+            "  --import-openvino-counters REPORT.csv\n"
+            "                     turn OpenVINO benchmark_app's per-layer report (run with -report_type\n"
+            "                     detailed_counters, -d MYRIAD; the file benchmark_detailed_counters_report.csv)\n"
+            "                     into a LUT for the layers of --layers LIST.csv, written to --out FILE; rows are\n"
+            "                     matched to the report's executed layers in order by type, and every row or\n"
+            "                     report entry that could not be matched is named. Report entries no row takes\n"
+            "                     become the per-inference overhead unless --overhead-ms is given\n"
+            "  --device-name T, --toolchain T   provenance written into the LUT\n"
+            "  --analytic-fallback  the imported LUT estimates layers it lacks with the built-in model\n"
             "  --help             this text\n"
             "\n"
             "Exit status: 0 on success, 1 on a bad file or an unsupported layer, 2 on bad options.\n");
@@ -71,6 +82,7 @@ static int print_table(const lpnas_latency_model *m, const lpnas_layer_list *l)
         return 1;
     }
     printf("model: %s\n", lpnas_latency_device(m));
+    printf("source: %s\n", lpnas_latency_source(m));
     printf("%4s  %-18s %-26s %10s %7s\n", "#", "op", "shape (HxWxC>OC k s g d act)", "ms", "share");
     for (size_t i = 0; i < l->count; i++) {
         const lpnas_layer *y = &l->layers[i];
@@ -87,9 +99,44 @@ static int print_table(const lpnas_latency_model *m, const lpnas_layer_list *l)
     return 0;
 }
 
+/* --import-openvino-counters: report + layer list -> LUT, then the table
+ * of the list under the new LUT (so the user sees what was imported). */
+static int import_counters(const char *report, const char *list_path, const char *out, const char *devname,
+                           const char *toolchain, int fallback, double overhead)
+{
+    lpnas_layer_list l;
+    if (lpnas_layer_list_load(&l, list_path)) {
+        fprintf(stderr, "latency: %s\n", lpnas_last_error());
+        return 1;
+    }
+    lpnas_openvino_import_options o;
+    lpnas_openvino_import_options_default(&o);
+    o.device = devname, o.toolchain = toolchain, o.analytic_fallback = fallback != 0;
+    if (overhead >= 0)
+        o.overhead_ms = overhead;
+    lpnas_latency_model *m = NULL;
+    char *log = NULL;
+    int rc = 1;
+    if (lpnas_lut_import_openvino(report, &l, &o, &m, &log) || lpnas_lut_save(m, out)) {
+        fprintf(stderr, "latency: %s\n", lpnas_last_error());
+    } else {
+        fputs(log ? log : "", stdout);
+        printf("wrote %s (%zu entries)\n", out, lpnas_latency_entry_count(m));
+        rc = print_table(m, &l);
+        if (rc)
+            fprintf(stderr, "latency: rows without an entry need --analytic-fallback to be estimated\n");
+    }
+    lpnas_latency_model_free(m);
+    free(log);
+    lpnas_layer_list_free(&l);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *device = NULL, *lut = NULL, *outpath = NULL, *layers = NULL, *policy = "fp32";
+    const char *counters = NULL, *import_list = NULL, *import_out = NULL, *devname = NULL, *toolchain = NULL;
+    int fallback = 0;
     double overhead = -1, reps = 7, warmup = 2;
     int profile = 0;
     for (int i = 1; i < argc; i++) {
@@ -123,6 +170,18 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(a, "--policy") && has) {
             policy = argv[++i];
+        } else if (!strcmp(a, "--import-openvino-counters") && has) {
+            counters = argv[++i];
+        } else if (!strcmp(a, "--layers") && has) {
+            import_list = argv[++i];
+        } else if (!strcmp(a, "--out") && has) {
+            import_out = argv[++i];
+        } else if (!strcmp(a, "--device-name") && has) {
+            devname = argv[++i];
+        } else if (!strcmp(a, "--toolchain") && has) {
+            toolchain = argv[++i];
+        } else if (!strcmp(a, "--analytic-fallback")) {
+            fallback = 1;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "latency: unknown or incomplete option '%s' (see --help)\n", a);
             return 2;
@@ -132,6 +191,21 @@ int main(int argc, char **argv)
             fprintf(stderr, "latency: more than one layer list ('%s' and '%s')\n", layers, a);
             return 2;
         }
+    }
+    if (counters || import_list || import_out) {
+        if (!counters || !import_list || !import_out) {
+            fprintf(stderr, "latency: --import-openvino-counters REPORT.csv needs --layers LIST.csv and --out FILE\n");
+            return 2;
+        }
+        if (layers || lut || device || profile || outpath) {
+            fprintf(stderr, "latency: --import-openvino-counters takes no other layer list, LUT, device or profile\n");
+            return 2;
+        }
+        return import_counters(counters, import_list, import_out, devname, toolchain, fallback, overhead);
+    }
+    if (devname || toolchain || fallback) {
+        fprintf(stderr, "latency: --device-name, --toolchain and --analytic-fallback go with --import-openvino-counters\n");
+        return 2;
     }
     if (!layers) {
         fprintf(stderr, "latency: no layer list given (see --help)\n");

@@ -12,6 +12,8 @@
 #ifndef LPNAS_LATENCY_H
 #define LPNAS_LATENCY_H
 
+#include <stdbool.h>
+
 #include "lpnas/core.h"
 #include "lpnas/layers.h"
 
@@ -53,6 +55,52 @@ lpnas_status lpnas_latency_estimate(const lpnas_latency_model *m, const lpnas_la
 /* The canonical signature of a layer as LUT files spell it:
  * op:HxWxC>OC:kK:sS:gG:dD:act[:fused]. Returns the length (snprintf style). */
 int lpnas_layer_signature(const lpnas_layer *layer, char *buf, size_t size);
+
+/* ---- LUTs from a real device: OpenVINO performance counters ------------- */
+typedef struct {
+    const char *device;     /* provenance; NULL: "Intel Movidius Myriad X (MYRIAD)" */
+    const char *toolchain;  /* NULL: "OpenVINO benchmark_app performance counters" */
+    bool analytic_fallback; /* layers missing from the table use the built-in Myriad X formulas */
+    double overhead_ms;     /* per inference; < 0 (default): the time of report entries no row took */
+} lpnas_openvino_import_options;
+
+void lpnas_openvino_import_options_default(lpnas_openvino_import_options *o);
+/* Reads a benchmark_app -report_type detailed_counters (or average_counters)
+ * CSV report and matches its executed layers to the rows of `list` (format
+ * and matching rules: docs/formats.md). *log (may be NULL) receives a
+ * malloc'ed text naming every unmatched row and report entry and a summary
+ * line; the caller frees it. Errors name the file and line. */
+lpnas_status lpnas_lut_import_openvino(const char *report_csv, const lpnas_layer_list *list,
+                                       const lpnas_openvino_import_options *o, lpnas_latency_model **out,
+                                       char **log);
+
+/* One line saying where the model's numbers come from (built-in analytic
+ * model, LUT file, import, host profile) and how far to trust them. */
+const char *lpnas_latency_source(const lpnas_latency_model *m);
+
+/* Latency by op kind: what a layer costs as, on the device. */
+typedef enum {
+    LPNAS_LATKIND_CONV,      /* dense conv, kernel > 1 */
+    LPNAS_LATKIND_POINTWISE, /* dense 1x1 conv */
+    LPNAS_LATKIND_DEPTHWISE,
+    LPNAS_LATKIND_DILATED,   /* dilated convs: SHAVE cores */
+    LPNAS_LATKIND_DECONV,
+    LPNAS_LATKIND_POOL,
+    LPNAS_LATKIND_ADD,
+    LPNAS_LATKIND_CONCAT,
+    LPNAS_LATKIND_RESAMPLE,
+    LPNAS_LATKIND_FC,
+    LPNAS_LATKIND_OTHER,     /* standalone BN / ReLU */
+    LPNAS_LATKIND_OVERHEAD,  /* per inference */
+    LPNAS_LATKIND_COUNT_
+} lpnas_latency_kind;
+
+const char *lpnas_latency_kind_name(lpnas_latency_kind k); /* "depthwise" */
+lpnas_latency_kind lpnas_latency_kind_of(const lpnas_layer *layer);
+/* ms_by_kind[LPNAS_LATKIND_COUNT_]: the estimate split by kind (the
+ * overhead in LPNAS_LATKIND_OVERHEAD); sums to *total_ms. Allocates. */
+lpnas_status lpnas_latency_breakdown(const lpnas_latency_model *m, const lpnas_layer_list *list,
+                                     double ms_by_kind[LPNAS_LATKIND_COUNT_], double *total_ms);
 
 /* ---- host profiler ----------------------------------------------------- */
 typedef struct {
