@@ -44,7 +44,7 @@ static const struct {
     {LPNAS_OP_CONV, 32, 16, 512, 512, 7, 512, 2.402}, {LPNAS_OP_CONV, 32, 24, 512, 512, 1, 512, 0.392},
 };
 
-START_TEST(myriadx_per_layer_within_25_percent)
+START_TEST(myriadx_per_layer_within_15_percent)
 {
     lpnas_latency_model *m;
     ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
@@ -52,34 +52,98 @@ START_TEST(myriadx_per_layer_within_25_percent)
         lpnas_layer y = L(PUBLISHED[i].op, PUBLISHED[i].h, PUBLISHED[i].w, PUBLISHED[i].c, PUBLISHED[i].oc,
                           PUBLISHED[i].k, 1, PUBLISHED[i].g);
         double t = one_layer_ms(m, y), err = (t - PUBLISHED[i].ms) / PUBLISHED[i].ms;
-        ck_assert_msg(fabs(err) <= 0.25, "layer %zu: estimated %.4f ms, published %.3f ms (%+.1f%%)", i, t,
+        ck_assert_msg(fabs(err) <= 0.15, "layer %zu: estimated %.4f ms, published %.3f ms (%+.1f%%)", i, t,
                       PUBLISHED[i].ms, 100 * err);
     }
     lpnas_latency_model_free(m);
 }
 END_TEST
 
-START_TEST(myriadx_whole_networks_within_20_percent)
+static double list_ms(const lpnas_latency_model *m, const char *file, double *per_sum)
+{
+    lpnas_layer_list l;
+    ck_assert_msg(lpnas_layer_list_load(&l, file) == LPNAS_OK, "%s", lpnas_last_error());
+    double t, *per = malloc(l.count * sizeof *per), sum = 0;
+    ck_assert_int_eq(lpnas_latency_estimate(m, &l, per, &t), LPNAS_OK);
+    for (size_t k = 0; k < l.count; k++) {
+        ck_assert(per[k] >= 0 && isfinite(per[k]));
+        sum += per[k];
+    }
+    ck_assert(fabs(sum + lpnas_latency_overhead(m) - t) < 1e-9);
+    if (per_sum)
+        *per_sum = sum;
+    free(per);
+    lpnas_layer_list_free(&l);
+    return t;
+}
+
+/* Calibration networks (docs/latency.md): NCS2, FP16, batch 1, incl. USB. */
+START_TEST(myriadx_calibration_networks_within_15_percent)
 {
     const char *files[] = {"examples/latency/resnet18_224.csv", "examples/latency/deeplabv3_mnv2_256.csv"};
-    const double published[] = {19.7, 48.1}; /* incl. USB transfer: the 2 ms overhead */
+    const double published[] = {19.7, 48.1};
     lpnas_latency_model *m;
     ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
     for (int i = 0; i < 2; i++) {
-        lpnas_layer_list l;
-        ck_assert_msg(lpnas_layer_list_load(&l, files[i]) == LPNAS_OK, "%s", lpnas_last_error());
-        double t, *per = malloc(l.count * sizeof *per), sum = 0;
-        ck_assert_int_eq(lpnas_latency_estimate(m, &l, per, &t), LPNAS_OK);
-        for (size_t k = 0; k < l.count; k++) {
-            ck_assert(per[k] >= 0);
-            sum += per[k];
-        }
-        ck_assert(fabs(sum + 2.0 - t) < 1e-9);
-        ck_assert_msg(fabs(t - published[i]) / published[i] <= 0.20, "%s: %.2f ms vs %.1f ms", files[i], t,
+        double t = list_ms(m, files[i], NULL);
+        ck_assert_msg(fabs(t - published[i]) / published[i] <= 0.15, "%s: %.2f ms vs %.1f ms", files[i], t,
                       published[i]);
-        free(per);
-        lpnas_layer_list_free(&l);
     }
+    lpnas_latency_model_free(m);
+}
+END_TEST
+
+/* Held out (never fitted to): the two SSD networks measured by the same
+ * person, script and NCS2 (aallan/benchmarking-ml-on-the-edge, USB3,
+ * OpenVINO 2019 R1). Their IRs end in the same DetectionOutput, which has
+ * no layer-list row: the absolute estimates must come out below the
+ * measurements, and the difference between the two networks, where that
+ * shared stage cancels, within 25 %. The figures are in docs/latency.md. */
+START_TEST(myriadx_held_out_networks)
+{
+    lpnas_latency_model *m;
+    ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
+    double v2 = list_ms(m, "test/data/latency/ssd_mobilenet_v2_300.csv", NULL);
+    double v1 = list_ms(m, "test/data/latency/ssd_mobilenet_v1_075_300.csv", NULL);
+    ck_assert_msg(v2 < 80.4 && v1 < 52.8, "SSD estimates %.2f / %.2f ms not below the measurements", v2, v1);
+    double diff = v2 - v1, measured = 80.4 - 52.8;
+    ck_assert_msg(fabs(diff - measured) / measured <= 0.25, "SSD V2 - V1: %.2f ms vs %.1f ms measured", diff, measured);
+    /* MobileNetV2-224: the issue's ~8 ms was 3x too fast; depthwise and the
+     * 1x1 expansions now cost what the device spends on them */
+    double mnv2 = list_ms(m, "test/data/latency/mobilenet_v2_224.csv", NULL);
+    ck_assert_msg(mnv2 > 12, "MobileNetV2-224 %.2f ms", mnv2);
+    lpnas_latency_model_free(m);
+}
+END_TEST
+
+/* The split by op kind sums to the estimate and names what costs time. */
+START_TEST(breakdown_by_kind)
+{
+    lpnas_latency_model *m;
+    ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
+    lpnas_layer_list l;
+    ck_assert_int_eq(lpnas_layer_list_load(&l, "test/data/latency/mobilenet_v2_224.csv"), LPNAS_OK);
+    double kinds[LPNAS_LATKIND_COUNT_], total, sum = 0;
+    ck_assert_int_eq(lpnas_latency_breakdown(m, &l, kinds, &total), LPNAS_OK);
+    for (int k = 0; k < LPNAS_LATKIND_COUNT_; k++) {
+        ck_assert(kinds[k] >= 0);
+        sum += kinds[k];
+    }
+    ck_assert(fabs(sum - total) < 1e-9 * total);
+    ck_assert(kinds[LPNAS_LATKIND_OVERHEAD] == lpnas_latency_overhead(m));
+    ck_assert(kinds[LPNAS_LATKIND_DEPTHWISE] > 0 && kinds[LPNAS_LATKIND_POINTWISE] > 0 && kinds[LPNAS_LATKIND_ADD] > 0);
+    ck_assert(kinds[LPNAS_LATKIND_DILATED] == 0 && kinds[LPNAS_LATKIND_DECONV] == 0);
+    lpnas_layer dw = L(LPNAS_OP_CONV, 8, 8, 4, 4, 3, 1, 4), pw = L(LPNAS_OP_CONV, 8, 8, 4, 8, 1, 1, 1);
+    lpnas_layer dil = dw;
+    dil.dilation = 2;
+    ck_assert_int_eq(lpnas_latency_kind_of(&dw), LPNAS_LATKIND_DEPTHWISE);
+    ck_assert_int_eq(lpnas_latency_kind_of(&pw), LPNAS_LATKIND_POINTWISE);
+    ck_assert_int_eq(lpnas_latency_kind_of(&dil), LPNAS_LATKIND_DILATED);
+    ck_assert_str_eq(lpnas_latency_kind_name(LPNAS_LATKIND_DEPTHWISE), "depthwise");
+    ck_assert_str_eq(lpnas_latency_kind_name(LPNAS_LATKIND_COUNT_), "?");
+    ck_assert_ptr_nonnull(strstr(lpnas_latency_source(m), "built-in Myriad X"));
+    ck_assert_int_eq(lpnas_latency_breakdown(m, NULL, kinds, &total), LPNAS_ERR_ARG);
+    lpnas_layer_list_free(&l);
     lpnas_latency_model_free(m);
 }
 END_TEST
@@ -332,6 +396,121 @@ START_TEST(host_profiler_writes_loadable_lut)
 }
 END_TEST
 
+/* The hand-written report (benchmark_app's CsvDumper layout, two requests)
+ * against the small net: every row that costs time is matched, parts
+ * (NAME@soc) summed, times averaged, the unmatched Convert entry named and
+ * taken as the overhead; the LUT round-trips with its provenance. */
+START_TEST(openvino_import_end_to_end)
+{
+    lpnas_layer_list l;
+    ck_assert_int_eq(lpnas_layer_list_load(&l, "test/data/latency/counters_net.csv"), LPNAS_OK);
+    lpnas_latency_model *m, *r;
+    char *log;
+    ck_assert_msg(lpnas_lut_import_openvino("test/data/latency/openvino_detailed_counters.csv", &l, NULL, &m, &log) ==
+                      LPNAS_OK,
+                  "%s", lpnas_last_error());
+    ck_assert_ptr_nonnull(strstr(log, "unmatched report entry 'input_u8' (Convert): 0.0500 ms"));
+    ck_assert_ptr_nonnull(strstr(log, "7 of 7 rows matched"));
+    ck_assert_uint_eq(lpnas_latency_entry_count(m), 7);
+    ck_assert(fabs(lpnas_latency_overhead(m) - 0.05) < 1e-12);
+    double per[9], t;
+    ck_assert_int_eq(lpnas_latency_estimate(m, &l, per, &t), LPNAS_OK);
+    ck_assert(fabs(per[0] - 0.310) < 1e-12); /* (0.312 + 0.308) / 2 */
+    ck_assert(fabs(per[1] - 0.100) < 1e-12);
+    ck_assert(fabs(per[3] - 0.220) < 1e-12); /* c3/Conv2D + c3/Conv2D@soc, fused with the pool */
+    ck_assert(per[4] == 0 && per[7] == 0);   /* the fused pool, the concat */
+    ck_assert(fabs(per[5] - 0.045) < 1e-12 && fabs(per[6] - 0.130) < 1e-12 && fabs(per[8] - 0.080) < 1e-12);
+    ck_assert(fabs(t - 1.025) < 1e-9);
+    ck_assert_ptr_nonnull(strstr(lpnas_latency_source(m), "openvino_detailed_counters.csv"));
+    char *dir = lpnas_test_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/dev.lut", dir);
+    ck_assert_int_eq(lpnas_lut_save(m, path), LPNAS_OK);
+    ck_assert_msg(lpnas_lut_load(path, &r) == LPNAS_OK, "%s", lpnas_last_error());
+    double t2;
+    ck_assert_int_eq(lpnas_latency_estimate(r, &l, NULL, &t2), LPNAS_OK);
+    ck_assert(fabs(t - t2) < 1e-9);
+    char *text = read_all(path);
+    ck_assert_ptr_nonnull(strstr(text, "method=realTime per layer, mean of 2 requests, from openvino_detailed_counters"));
+    ck_assert_ptr_nonnull(strstr(text, "conv:64x64x3>16:k3:s2:g1:d1:relu,0.31,0.002,2"));
+    free(text);
+    lpnas_latency_model_free(r);
+    lpnas_latency_model_free(m);
+    free(log);
+    /* a row the report does not have: named; with the fallback it is estimated */
+    lpnas_layer extra = {LPNAS_OP_FC, 1, 1, 2, 10, 1, 1, 1, LPNAS_ACT_NONE, 1};
+    lpnas_layer_list_push(&l, &extra);
+    lpnas_openvino_import_options o;
+    lpnas_openvino_import_options_default(&o);
+    o.overhead_ms = 1.5;
+    o.device = "my NCS2";
+    ck_assert_int_eq(lpnas_lut_import_openvino("test/data/latency/openvino_detailed_counters.csv", &l, &o, &m, &log),
+                     LPNAS_OK);
+    ck_assert_ptr_nonnull(strstr(log, "unmatched row 10 (fc:1x1x2>10:k1:s1:g1:d1:none): no fc entry"));
+    ck_assert_str_eq(lpnas_latency_device(m), "my NCS2");
+    ck_assert(lpnas_latency_overhead(m) == 1.5);
+    ck_assert_int_eq(lpnas_latency_estimate(m, &l, NULL, &t), LPNAS_ERR_UNSUPPORTED);
+    lpnas_latency_model_free(m);
+    free(log);
+    o.analytic_fallback = true;
+    ck_assert_int_eq(lpnas_lut_import_openvino("test/data/latency/openvino_detailed_counters.csv", &l, &o, &m, NULL),
+                     LPNAS_OK);
+    ck_assert_int_eq(lpnas_latency_estimate(m, &l, per, &t), LPNAS_OK);
+    ck_assert(t > 1.025 + 1.5 - 0.05);
+    lpnas_latency_model_free(m);
+    lpnas_layer_list_free(&l);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(openvino_import_errors)
+{
+    static const struct { const char *text, *what; } BAD[] = {
+        {"Command line parameters;\n", ":1: expected the counters header"},
+        {"layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms);\nc;RUNNING;Convolution;x;1;0;\nTotal;;;;1;0;\n",
+         ":2: field execStatus: 'RUNNING'"},
+        {"layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms);\nc;EXECUTED;Convolution;x;fast;0;\nTotal;;;;1;0;\n",
+         ":2: field realTime (ms): 'fast'"},
+        {"layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms);\nc;EXECUTED;Convolution;x;-1;0;\nTotal;;;;1;0;\n",
+         ":2: field realTime (ms): '-1'"},
+        {"layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms);\nc;EXECUTED;Convolution\nTotal;;;;1;0;\n",
+         ":2: 3 fields"},
+        {"layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms);\nc;EXECUTED;Convolution;x;1;0;\n",
+         "no 'Total' line (truncated?)"},
+        {"layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms);\nc;EXECUTED;Convolution;x;1;0;\nTotal;;;;1;0;\n"
+         "layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms);\nd;EXECUTED;Convolution;x;1;0;\nTotal;;;;1;0;\n",
+         "request 2 has layer 'd' where request 1 has 'c'"},
+        {"layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms);\nc;EXECUTED;Convolution;x;1;0;\nTotal;;;;1;0;\n"
+         "layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms);\nTotal;;;;1;0;\n",
+         "request 2 lists 0 layers, request 1 lists 1"},
+        {"layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms);\nc;EXECUTED;SoftMax;x;1;0;\nTotal;;;;1;0;\n",
+         "no executed layer of the report matches a row"},
+        {"", "no performance-counter block"},
+    };
+    lpnas_layer_list l;
+    ck_assert_int_eq(lpnas_layer_list_load(&l, "test/data/latency/counters_net.csv"), LPNAS_OK);
+    char *dir = lpnas_test_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/r.csv", dir);
+    lpnas_latency_model *m;
+    char *log;
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+        write_all(path, BAD[i].text);
+        ck_assert_int_eq(lpnas_lut_import_openvino(path, &l, NULL, &m, &log), LPNAS_ERR_FORMAT);
+        ck_assert_msg(strstr(lpnas_last_error(), BAD[i].what) && strstr(lpnas_last_error(), "r.csv"), "case %zu: '%s'",
+                      i, lpnas_last_error());
+        ck_assert_ptr_null(m);
+        ck_assert_ptr_null(log);
+    }
+    ck_assert_int_eq(lpnas_lut_import_openvino("/nonexistent.csv", &l, NULL, &m, NULL), LPNAS_ERR_IO);
+    lpnas_layer_list empty;
+    lpnas_layer_list_init(&empty);
+    ck_assert_int_eq(lpnas_lut_import_openvino(path, &empty, NULL, &m, NULL), LPNAS_ERR_ARG);
+    lpnas_layer_list_free(&l);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 /* The example program as a user runs it: last line, exit statuses. */
 START_TEST(latency_program)
 {
@@ -350,8 +529,25 @@ START_TEST(latency_program)
         {"--profile-host examples/latency/resnet18_224.csv", 2},
         {"/nonexistent.csv", 1},
         {"--lut /nonexistent.lut examples/latency/resnet18_224.csv", 1},
+        {"--import-openvino-counters test/data/latency/openvino_detailed_counters.csv", 2},
+        {"--import-openvino-counters x.csv --layers y.csv --out z.lut examples/latency/resnet18_224.csv", 2},
+        {"--analytic-fallback examples/latency/resnet18_224.csv", 2},
+        {"--import-openvino-counters /nonexistent.csv --layers test/data/latency/counters_net.csv --out /tmp/x.lut", 1},
     };
     lpnas_test_program_statuses("latency", RUNS, sizeof RUNS / sizeof RUNS[0]);
+    /* the import end to end as a user runs it: LUT written, then usable */
+    char *dir = lpnas_test_tmpdir(), args[1024];
+    snprintf(args, sizeof args,
+             "--import-openvino-counters test/data/latency/openvino_detailed_counters.csv "
+             "--layers test/data/latency/counters_net.csv --out %s/dev.lut",
+             dir);
+    ck_assert_int_eq(lpnas_test_program_last_line("latency", args, last, sizeof last), 0);
+    ck_assert_msg(strncmp(last, "total_ms=1.0250", 15) == 0, "last line '%s'", last);
+    snprintf(args, sizeof args, "--lut %s/dev.lut test/data/latency/counters_net.csv", dir);
+    ck_assert_int_eq(lpnas_test_program_last_line("latency", args, last, sizeof last), 0);
+    ck_assert_msg(strncmp(last, "total_ms=1.0250", 15) == 0, "last line '%s'", last);
+    lpnas_test_rmdir(dir);
+    free(dir);
 }
 END_TEST
 
@@ -359,8 +555,12 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("latency");
     TCase *t = lpnas_tcase("latency");
-    tcase_add_test(t, myriadx_per_layer_within_25_percent);
-    tcase_add_test(t, myriadx_whole_networks_within_20_percent);
+    tcase_add_test(t, myriadx_per_layer_within_15_percent);
+    tcase_add_test(t, myriadx_calibration_networks_within_15_percent);
+    tcase_add_test(t, myriadx_held_out_networks);
+    tcase_add_test(t, breakdown_by_kind);
+    tcase_add_test(t, openvino_import_end_to_end);
+    tcase_add_test(t, openvino_import_errors);
     tcase_add_test(t, monotonic);
     tcase_add_test(t, fusions);
     tcase_add_test(t, lut_round_trip_and_corruption);
