@@ -74,6 +74,17 @@ START_TEST(runs_and_writes_everything)
     fclose(f);
     ck_assert_ptr_nonnull(strstr(all, "best architecture"));
     ck_assert_ptr_nonnull(strstr(all, "mIoU aligned"));
+    ck_assert_ptr_nonnull(strstr(all, "latency source: built-in Myriad X model"));
+    /* report.md: the latency source and the share per op kind of the best candidates */
+    snprintf(path, sizeof path, "%s/s/report.md", dir);
+    f = fopen(path, "r");
+    all[0] = 0;
+    while (fgets(line, sizeof line, f))
+        strncat(all, line, sizeof all - strlen(all) - 1);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(all, "| latency source | built-in Myriad X model"));
+    ck_assert_ptr_nonnull(strstr(all, "## Latency by op kind (best "));
+    ck_assert_ptr_nonnull(strstr(all, "| id | ms | conv | pointwise | depthwise |"));
     lpnas_test_rmdir(dir);
     free(dir);
 }

@@ -85,6 +85,60 @@ static double q_of(const lpnas_search_row *r, bool aligned)
     return aligned ? r->miou_aligned : r->miou_fp32;
 }
 
+/* report.md: for the best feasible candidates, where their latency goes
+ * (share per op kind under the search's latency model), so a reader can
+ * judge how much the ranking leans on the parts of the model least sure. */
+static void write_latency_shares(FILE *f, const lpnas_search_options *o, const lpnas_search_row *rows, size_t n,
+                                 int h, int w, bool aligned)
+{
+    enum { TOP = 5 };
+    size_t best[TOP];
+    int nb = 0;
+    for (; nb < TOP; nb++) { /* the TOP best by quality, picked one at a time */
+        size_t pick = n;
+        for (size_t i = 0; i < n; i++) {
+            bool taken = false;
+            for (int b = 0; b < nb; b++)
+                taken = taken || best[b] == i;
+            if (!taken && rows[i].status == 1 && !isnan(q_of(&rows[i], aligned)) &&
+                (pick == n || q_of(&rows[i], aligned) > q_of(&rows[pick], aligned)))
+                pick = i;
+        }
+        if (pick == n)
+            break;
+        best[nb] = pick;
+    }
+    fprintf(f, "## Latency by op kind (best %d feasible candidates)\n\nLatency source: %s.\n\n| id | ms |", nb,
+            lpnas_latency_source(o->latency));
+    for (int k = 0; k < LPNAS_LATKIND_COUNT_; k++)
+        fprintf(f, " %s |", lpnas_latency_kind_name((lpnas_latency_kind)k));
+    fprintf(f, "\n|---|---|");
+    for (int k = 0; k < LPNAS_LATKIND_COUNT_; k++)
+        fprintf(f, "---|");
+    fprintf(f, "\n");
+    for (int b = 0; b < nb; b++) {
+        const lpnas_search_row *r = &rows[best[b]];
+        char arch[384];
+        snprintf(arch, sizeof arch, "%s", r->arch);
+        char *bar = strchr(arch, '|');
+        if (bar)
+            *bar = 0; /* the identity is "architecture|training hyper-parameters" */
+        lpnas_arch a;
+        lpnas_layer_list l;
+        double kinds[LPNAS_LATKIND_COUNT_], total;
+        if (lpnas_arch_parse(arch, &a) || lpnas_arch_layers(&a, h, w, &l))
+            continue;
+        if (!lpnas_latency_breakdown(o->latency, &l, kinds, &total) && total > 0) {
+            fprintf(f, "| %ld | %.3f |", r->id, total);
+            for (int k = 0; k < LPNAS_LATKIND_COUNT_; k++)
+                fprintf(f, kinds[k] > 0 ? " %.0f %% |" : " |", 100 * kinds[k] / total);
+            fprintf(f, "\n");
+        }
+        lpnas_layer_list_free(&l);
+    }
+    fprintf(f, "\n");
+}
+
 static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_search *s, const lpnas_dataset *d,
                           const int *va, int nv, double seconds)
 {
@@ -167,13 +221,15 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
         fprintf(f, "| strategy | %s |\n| evaluations | %d |\n| steps per candidate | %d FP32 + %d in the policy |\n",
                 o->strategy == LPNAS_SEARCH_RANDOM ? "random" : o->strategy == LPNAS_SEARCH_NSGA2 ? "nsga2" : "evolution",
                 o->evaluations, o->warmup_steps, o->finetune_steps);
-        fprintf(f, "| seed | %llu |\n| workers | %d |\n| time | %.1f min |\n\n", (unsigned long long)o->seed, o->workers,
+        fprintf(f, "| seed | %llu |\n| workers | %d |\n| time | %.1f min |\n", (unsigned long long)o->seed, o->workers,
                 seconds / 60);
+        fprintf(f, "| latency source | %s |\n\n", lpnas_latency_source(o->latency));
         fprintf(f, "## Best feasible candidate\n\n| | |\n|---|---|\n| architecture | `%s` |\n", sum.arch);
         fprintf(f, "| parameters | %lld |\n| latency | %.3f ms |\n| mIoU FP32 | %.4f |\n| mIoU post-hoc (%s) | %.4f |\n",
                 sum.params, sum.latency_ms, sum.miou_fp32, lpnas_policy_name(o->policy), sum.miou_posthoc);
         fprintf(f, "| mIoU aligned (%s) | %.4f |\n| vessel IoU | %.4f |\n\n", lpnas_policy_name(o->policy),
                 sum.miou_aligned, sum.vessel_iou);
+        write_latency_shares(f, o, rows, n, lpnas_dataset_height(d), lpnas_dataset_width(d), aligned);
         fprintf(f, "## Over all candidates\n\ntrained %d, infeasible %d, duplicates %d, failed %d.\n", sum.evaluated,
                 sum.infeasible, sum.duplicates, sum.failed);
         if (ng)
@@ -302,6 +358,7 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "vessel_search: %d training and %d validation tiles, policy %s, mode %s, budget %.2f ms, %d workers -> %s\n",
             nt, nv, policy, o.mode == LPNAS_MODE_ALIGNED ? "aligned" : "posthoc", o.budget_ms, o.workers, out);
+    fprintf(stderr, "vessel_search: latency source: %s\n", lpnas_latency_source(m));
     running = s;
     signal(SIGINT, on_sigint);
     struct timespec t0, t1;
