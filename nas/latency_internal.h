@@ -69,6 +69,23 @@ int lpnas_lut_key_format(const lpnas_lut_key *k, char *buf, size_t size);
 bool lpnas_layer_folded(const lpnas_layer_list *list, size_t i);
 /* lpnas_layer_out_hw without a division for strides 1 and 2. */
 void lpnas_myriadx_out_hw(const lpnas_layer *y, int *oh, int *ow);
+
+/* A layer's geometry, computed once per layer per estimate. */
+typedef struct {
+    double px, in_bytes, out_bytes; /* output pixels; binary16 tensor bytes (a fused pool's output is a quarter) */
+} lpnas_myriadx_geom;
+
+static inline void lpnas_myriadx_geom_of(const lpnas_layer *y, bool fused_pool, lpnas_myriadx_geom *g)
+{
+    int oh, ow;
+    lpnas_myriadx_out_hw(y, &oh, &ow);
+    /* integer products (exact below 2^53 elements), one conversion each */
+    int64_t px = (int64_t)oh * ow;
+    g->px = (double)px;
+    g->in_bytes = (double)(2 * (int64_t)y->in_h * y->in_w * y->in_c);
+    g->out_bytes = (double)(px * y->out_c) * (fused_pool ? 0.5 : 2.0); /* a fused pool writes a quarter */
+}
+
 /* Analytic cost of one layer; in_ddr/out_ddr: whether its input/output
  * tensors go through DDR. Returns < 0 if the layer is not covered. */
 double lpnas_myriadx_layer_ms(const lpnas_myriadx_constants *k, const lpnas_layer *y, bool fused_pool, bool in_ddr,

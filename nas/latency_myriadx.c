@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "base/error.h"
 #include "nas/latency_internal.h"
 
 void lpnas_myriadx_constants_default(lpnas_myriadx_constants *k)
@@ -55,15 +56,14 @@ static const int MODE_COST[5] = {0, 5, 11, 19, 31};
 
 /* Mode m takes 2^m input channels per block and 2^(8-m) output channels
  * per tile: ceilings by shifts (this runs millions of times per second). */
-static double nce_units(double px, int ci, int co, int kh, int kw, double tile_units)
+static inline double nce_units(double px, int ci, int co, int kk, double tile_units)
 {
     double best = 1e300;
-    for (int m = 0; m < 5; m++) {
-        int64_t tiles = ((int64_t)co + (1 << (8 - m)) - 1) >> (8 - m);
-        int64_t per_tile = (((int64_t)ci + (1 << m) - 1) >> m) * kh * kw + MODE_COST[m];
-        double u = (double)tiles * ((double)per_tile + tile_units);
-        if (u < best)
-            best = u;
+    for (int m = 0; m < 5; m++) { /* unrolled by the compiler: constant trip count */
+        double tiles = (double)((co + (1 << (8 - m)) - 1) >> (8 - m));
+        double per_tile = (double)((ci + (1 << m) - 1) >> m) * kk + (MODE_COST[m] + tile_units);
+        double u = tiles * per_tile;
+        best = u < best ? u : best;
     }
     return px * best;
 }
@@ -71,7 +71,7 @@ static double nce_units(double px, int ci, int co, int kh, int kw, double tile_u
 static double dense_ms(const lpnas_myriadx_constants *k, double px, int ci, int co, int kk, double io_ms,
                        double pool_factor)
 {
-    double compute = nce_units(px, ci, co, kk, kk, k->nce_tile_units) * k->nce_ms_per_unit * pool_factor;
+    double compute = nce_units(px, ci, co, kk * kk, k->nce_tile_units) * k->nce_ms_per_unit * pool_factor;
     double weights = (double)ci * co * kk * kk * 2.0 * k->inv_weight;
     double t = compute + io_ms + weights;
     return t > k->conv_floor_ms ? t : k->conv_floor_ms;
@@ -90,18 +90,13 @@ void lpnas_myriadx_out_hw(const lpnas_layer *y, int *oh, int *ow)
     }
 }
 
-double lpnas_myriadx_layer_ms(const lpnas_myriadx_constants *k, const lpnas_layer *y, bool fused_pool, bool in_ddr,
-                              bool out_ddr)
+/* Inlined into the estimate below (same file): the search's inner loop. */
+static inline double myriadx_cost(const lpnas_myriadx_constants *k, const lpnas_layer *y, const lpnas_myriadx_geom *g,
+                                  bool fused_pool, bool in_ddr, bool out_ddr)
 {
-    int oh, ow;
-    lpnas_myriadx_out_hw(y, &oh, &ow);
-    double in_bytes = 2.0 * y->in_h * y->in_w * y->in_c;
-    double out_bytes = 2.0 * oh * ow * y->out_c;
-    if (fused_pool)
-        out_bytes *= 0.25; /* the fused 2x2 pool writes a quarter */
+    double in_bytes = g->in_bytes, out_bytes = g->out_bytes, px = g->px;
     double io_ms = ((in_ddr ? in_bytes : 0) + (out_ddr ? out_bytes : 0)) * k->inv_ddr;
     double shave_io = (in_bytes + out_bytes) * k->inv_shave_bytes;
-    double px = (double)oh * ow;
     switch (y->op) {
     case LPNAS_OP_CONV: {
         bool nce = y->dilation == 1 && y->stride <= 8 && y->kernel <= 15;
@@ -120,17 +115,17 @@ double lpnas_myriadx_layer_ms(const lpnas_myriadx_constants *k, const lpnas_laye
             return t > fixed ? t : fixed;
         }
         double pf = fused_pool ? k->fused_pool_factor : 1.0;
-        int g = y->groups;
-        if (g == 1)
+        int ng = y->groups;
+        if (ng == 1)
             return dense_ms(k, px, y->in_c, y->out_c, y->kernel, io_ms, pf);
-        return g * dense_ms(k, px, y->in_c / g, y->out_c / g, y->kernel, io_ms / g, pf);
+        return ng * dense_ms(k, px, y->in_c / ng, y->out_c / ng, y->kernel, io_ms / ng, pf);
     }
     case LPNAS_OP_DECONV: {
         /* zero insertion to (H*s) x (W*s) on the SHAVEs, then a stride-1 conv */
         double big = in_bytes * y->stride * y->stride;
         double zi = k->shave_fixed_ms + (in_bytes + big) * k->inv_shave_bytes;
-        int g = y->groups;
-        return zi + g * dense_ms(k, px, y->in_c / g, y->out_c / g, y->kernel, io_ms / g, 1.0);
+        int ng = y->groups;
+        return zi + ng * dense_ms(k, px, y->in_c / ng, y->out_c / ng, y->kernel, io_ms / ng, 1.0);
     }
     case LPNAS_OP_FC: {
         double t = k->fc_fixed_ms + 2.0 * y->in_c * y->out_c * k->inv_fc_bytes;
@@ -154,3 +149,119 @@ double lpnas_myriadx_layer_ms(const lpnas_myriadx_constants *k, const lpnas_laye
         return -1;
     }
 }
+
+double lpnas_myriadx_layer_ms(const lpnas_myriadx_constants *k, const lpnas_layer *y, bool fused_pool, bool in_ddr,
+                              bool out_ddr)
+{
+    lpnas_myriadx_geom g;
+    lpnas_myriadx_geom_of(y, fused_pool, &g);
+    return myriadx_cost(k, y, &g, fused_pool, in_ddr, out_ddr);
+}
+
+/* The device fuses conv 3x3 stride 1 with a following 2x2 stride-2 max pool. */
+static bool pool_fuses(const lpnas_layer *conv, const lpnas_layer *pool)
+{
+    return conv->op == LPNAS_OP_CONV && conv->kernel == 3 && conv->stride == 1 && conv->dilation == 1 &&
+           pool->op == LPNAS_OP_MAXPOOL && pool->kernel == 2 && pool->stride == 2 && pool->in_c == conv->out_c;
+}
+
+static inline bool is_anchor(lpnas_layer_op op)
+{
+    return op == LPNAS_OP_CONV || op == LPNAS_OP_DECONV || op == LPNAS_OP_FC;
+}
+
+static inline bool is_foldable(lpnas_layer_op op)
+{
+    return op == LPNAS_OP_BN || op == LPNAS_OP_RELU;
+}
+
+/* Whether a layer's input and output fit in the CMX an inference stream
+ * owns (both are resident while the stage runs); otherwise they stream
+ * through DDR. */
+static inline bool fits_cmx(const lpnas_myriadx_constants *k, const lpnas_myriadx_geom *g)
+{
+    return g->in_bytes + g->out_bytes <= k->cmx_bytes;
+}
+
+/* One pass, no allocation: the search estimates millions of lists a second.
+ * BN/ReLU rows after a conv/deconv/fc are folded (prev_anchor tracks the
+ * last row that is neither); a tensor stays in CMX only if both the stage
+ * that writes it and the one that reads it fit there (rows are taken as a
+ * chain: a branch's real producer may be further back). */
+lpnas_status lpnas_latency_estimate(const lpnas_latency_model *m, const lpnas_layer_list *list, double *per_layer,
+                                    double *total_ms)
+{
+    if (!m || !list || !total_ms)
+        return lpnas_fail(LPNAS_ERR_ARG, "latency estimate: NULL model, list or total");
+    const lpnas_layer *L = list->layers;
+    const lpnas_myriadx_constants *k = &m->k;
+    double total = 0;
+    size_t n = list->count, fused_pool_at = (size_t)-1;
+    bool myriad = m->fusions == LPNAS_FUSE_MYRIADX, table = m->count > 0;
+    bool prev_anchor = false, prev_fits = false; /* the network input arrives in DDR */
+    lpnas_myriadx_geom g, gn = {0, 0, 0};        /* this layer's geometry; the next one's, kept */
+    size_t gn_at = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        const lpnas_layer *y = &L[i];
+        double t;
+        if (is_foldable(y->op) && prev_anchor) {
+            t = 0; /* folded into the conv before it */
+        } else if (i == fused_pool_at || (myriad && y->op == LPNAS_OP_CONCAT)) {
+            t = 0; /* fused with the conv before it, or zero-copy */
+            prev_anchor = false;
+        } else {
+            bool anchor = is_anchor(y->op);
+            size_t next = i + 1;
+            if (anchor)
+                while (next < n && is_foldable(L[next].op))
+                    next++;
+            bool fused_pool = myriad && next < n && pool_fuses(y, &L[next]);
+            if (fused_pool)
+                fused_pool_at = next;
+            const lpnas_lut_entry *e = NULL;
+            lpnas_lut_key key;
+            if (table) {
+                key = lpnas_lut_key_of(y, fused_pool);
+                e = lpnas_latency_model_find(m, &key);
+            }
+            bool fits = false;
+            if (e) {
+                t = e->mean_ms;
+            } else if (m->has_analytic) {
+                if (gn_at == i && !fused_pool)
+                    g = gn;
+                else
+                    lpnas_myriadx_geom_of(y, fused_pool, &g);
+                fits = fits_cmx(k, &g);
+                size_t after = fused_pool ? next + 1 : next;
+                bool next_fits = false;
+                if (after < n) {
+                    lpnas_myriadx_geom_of(&L[after], false, &gn);
+                    gn_at = after;
+                    next_fits = fits_cmx(k, &gn);
+                }
+                bool in_ddr = i == 0 || !fits || !prev_fits, out_ddr = !fits || !next_fits;
+                t = myriadx_cost(k, y, &g, fused_pool, in_ddr, out_ddr);
+            } else {
+                t = -1;
+            }
+            if (t < 0) {
+                char sig[128];
+                if (!table)
+                    key = lpnas_lut_key_of(y, fused_pool);
+                lpnas_lut_key_format(&key, sig, sizeof sig);
+                return lpnas_fail(LPNAS_ERR_UNSUPPORTED,
+                                  "layer %zu (%s): not in the LUT of '%s' and no analytic model covers it", i + 1,
+                                  sig, m->device);
+            }
+            prev_anchor = anchor;
+            prev_fits = fits;
+        }
+        if (per_layer)
+            per_layer[i] = t;
+        total += t;
+    }
+    *total_ms = total + m->overhead_ms;
+    return LPNAS_OK;
+}
+
