@@ -95,7 +95,8 @@ static inline double myriadx_cost(const lpnas_myriadx_constants *k, const lpnas_
                                   bool fused_pool, bool in_ddr, bool out_ddr)
 {
     double in_bytes = g->in_bytes, out_bytes = g->out_bytes, px = g->px;
-    double io_ms = ((in_ddr ? in_bytes : 0) + (out_ddr ? out_bytes : 0)) * k->inv_ddr;
+    /* DDR traffic (NCE stages) and SHAVE traffic, computed where used */
+#define IO_MS (((in_ddr ? in_bytes : 0) + (out_ddr ? out_bytes : 0)) * k->inv_ddr)
     double shave_io = (in_bytes + out_bytes) * k->inv_shave_bytes;
     switch (y->op) {
     case LPNAS_OP_CONV: {
@@ -114,7 +115,7 @@ static inline double myriadx_cost(const lpnas_myriadx_constants *k, const lpnas_
             t -= ((in_ddr ? 0 : in_bytes) + (out_ddr ? 0 : out_bytes)) * k->inv_ddr;
             return t > fixed ? t : fixed;
         }
-        double pf = fused_pool ? k->fused_pool_factor : 1.0;
+        double pf = fused_pool ? k->fused_pool_factor : 1.0, io_ms = IO_MS;
         int ng = y->groups;
         if (ng == 1)
             return dense_ms(k, px, y->in_c, y->out_c, y->kernel, io_ms, pf);
@@ -123,7 +124,7 @@ static inline double myriadx_cost(const lpnas_myriadx_constants *k, const lpnas_
     case LPNAS_OP_DECONV: {
         /* zero insertion to (H*s) x (W*s) on the SHAVEs, then a stride-1 conv */
         double big = in_bytes * y->stride * y->stride;
-        double zi = k->shave_fixed_ms + (in_bytes + big) * k->inv_shave_bytes;
+        double zi = k->shave_fixed_ms + (in_bytes + big) * k->inv_shave_bytes, io_ms = IO_MS;
         int ng = y->groups;
         return zi + ng * dense_ms(k, px, y->in_c / ng, y->out_c / ng, y->kernel, io_ms / ng, 1.0);
     }
@@ -148,6 +149,7 @@ static inline double myriadx_cost(const lpnas_myriadx_constants *k, const lpnas_
     default:
         return -1;
     }
+#undef IO_MS
 }
 
 double lpnas_myriadx_layer_ms(const lpnas_myriadx_constants *k, const lpnas_layer *y, bool fused_pool, bool in_ddr,
@@ -188,11 +190,73 @@ static inline bool fits_cmx(const lpnas_myriadx_constants *k, const lpnas_myriad
  * last row that is neither); a tensor stays in CMX only if both the stage
  * that writes it and the one that reads it fit there (rows are taken as a
  * chain: a branch's real producer may be further back). */
+enum { OPF_ANCHOR = 1, OPF_FOLD = 2, OPF_CONCAT = 4 };
+static const unsigned char OPF[LPNAS_OP_COUNT_] = {
+    [LPNAS_OP_CONV] = OPF_ANCHOR, [LPNAS_OP_DECONV] = OPF_ANCHOR, [LPNAS_OP_FC] = OPF_ANCHOR,
+    [LPNAS_OP_BN] = OPF_FOLD,     [LPNAS_OP_RELU] = OPF_FOLD,     [LPNAS_OP_CONCAT] = OPF_CONCAT};
+
+/* The built-in model's path (no table, Myriad X fusions, analytic): the
+ * same rules as the general loop below with its table and fallback tests
+ * taken out; the search calls this millions of times a second. */
+static double estimate_analytic(const lpnas_myriadx_constants *k, const lpnas_layer *L, size_t n, double *per_layer)
+{
+    double total = 0;
+    size_t fused_pool_at = (size_t)-1, gn_at = (size_t)-1;
+    bool prev_anchor = false, prev_fits = false;
+    lpnas_myriadx_geom g, gn = {0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        const lpnas_layer *y = &L[i];
+        unsigned f = (unsigned)y->op < LPNAS_OP_COUNT_ ? OPF[y->op] : 0;
+        double t = 0;
+        if ((f & OPF_FOLD) && prev_anchor) {
+            /* folded into the conv before it */
+        } else if (i == fused_pool_at || (f & OPF_CONCAT)) {
+            prev_anchor = false;
+        } else {
+            bool anchor = f & OPF_ANCHOR;
+            size_t next = i + 1;
+            if (anchor)
+                while (next < n && (OPF[L[next].op] & OPF_FOLD))
+                    next++;
+            bool fused_pool = y->op == LPNAS_OP_CONV && y->kernel == 3 && next < n && pool_fuses(y, &L[next]);
+            if (fused_pool)
+                fused_pool_at = next;
+            if (gn_at == i && !fused_pool)
+                g = gn;
+            else
+                lpnas_myriadx_geom_of(y, fused_pool, &g);
+            bool fits = fits_cmx(k, &g), next_fits = false;
+            size_t after = fused_pool ? next + 1 : next;
+            if (after < n) {
+                lpnas_myriadx_geom_of(&L[after], false, &gn);
+                gn_at = after;
+                next_fits = fits_cmx(k, &gn);
+            }
+            t = myriadx_cost(k, y, &g, fused_pool, i == 0 || !fits || !prev_fits, !fits || !next_fits);
+            if (t < 0)
+                return -1; /* an op no formula covers: the general loop names it */
+            prev_anchor = anchor;
+            prev_fits = fits;
+        }
+        if (per_layer)
+            per_layer[i] = t;
+        total += t;
+    }
+    return total;
+}
+
 lpnas_status lpnas_latency_estimate(const lpnas_latency_model *m, const lpnas_layer_list *list, double *per_layer,
                                     double *total_ms)
 {
     if (!m || !list || !total_ms)
         return lpnas_fail(LPNAS_ERR_ARG, "latency estimate: NULL model, list or total");
+    if (!m->count && m->has_analytic && m->fusions == LPNAS_FUSE_MYRIADX) {
+        double t = estimate_analytic(&m->k, list->layers, list->count, per_layer);
+        if (t >= 0) {
+            *total_ms = t + m->overhead_ms;
+            return LPNAS_OK;
+        }
+    }
     const lpnas_layer *L = list->layers;
     const lpnas_myriadx_constants *k = &m->k;
     double total = 0;
