@@ -6,10 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/rng.h"
 #include "harness.h"
 #include "lpnas/latency.h"
+
+/* Seconds of CPU time this thread has run: on a shared machine the wall
+ * clock also counts the time other processes hold the core, which says
+ * nothing about the estimate. Both are printed. */
+static double thread_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* A random encoder-decoder-like list of n layers (convs, dw convs, pools, adds, upsampling). */
 static void random_list(lpnas_layer_list *l, int n, lpnas_rng *r)
@@ -55,23 +66,25 @@ int main(int argc, char **argv)
     lpnas_rng r;
     lpnas_rng_seed(&r, 3);
     enum { LISTS = 256 };
-    printf("%-22s %10s %16s %14s\n", "layer lists", "layers", "architectures/s", "ns per layer");
+    printf("%-22s %10s %16s %14s %18s\n", "layer lists", "layers", "architectures/s", "ns per layer",
+           "wall-clock arch/s");
     const int sizes[] = {20, 40, 60};
     double rate60 = 0;
     for (int s = 0; s < 3; s++) {
         lpnas_layer_list *ls = malloc(LISTS * sizeof *ls);
         for (int i = 0; i < LISTS; i++)
             random_list(&ls[i], sizes[s], &r);
-        double sink = 0, t0 = lpnas_bench_now();
+        double sink = 0, t0 = lpnas_bench_now(), c0 = thread_cpu_now();
         long n = 0;
-        while (lpnas_bench_now() - t0 < 0.5)
+        while (thread_cpu_now() - c0 < 0.5)
             for (int i = 0; i < LISTS; i++, n++) {
                 double t;
                 lpnas_latency_estimate(m, &ls[i], NULL, &t);
                 sink += t;
             }
-        double dt = lpnas_bench_now() - t0;
-        printf("%-22s %10d %16.3g %14.1f\n", "random encoder-decoder", sizes[s], n / dt, dt / n / sizes[s] * 1e9);
+        double dt = thread_cpu_now() - c0, wall = lpnas_bench_now() - t0;
+        printf("%-22s %10d %16.3g %14.1f %18.3g\n", "random encoder-decoder", sizes[s], n / dt, dt / n / sizes[s] * 1e9,
+               n / wall);
         if (sizes[s] == 60)
             rate60 = n / dt;
         lpnas_bench_sink(&sink, sizeof sink);
@@ -80,7 +93,8 @@ int main(int argc, char **argv)
         free(ls);
     }
     lpnas_latency_model_free(m);
-    printf("60-layer estimates: %.3g architectures/s (target >= 1e6: %s)\n", rate60, rate60 >= 1e6 ? "met" : "NOT met");
+    printf("60-layer estimates: %.3g architectures/s per core of CPU time (target >= 1e6: %s)\n", rate60,
+           rate60 >= 1e6 ? "met" : "NOT met");
     if (estimates_only)
         return 0;
 

@@ -23,6 +23,7 @@ typedef struct {
     /* Derived by lpnas_myriadx_prepare (not in LUT files): reciprocals, so
      * an estimate multiplies instead of divides (it runs ~10^8 times/s). */
     double inv_ddr, inv_weight, inv_shave_bytes, inv_shave_macs, inv_fc_bytes;
+    int64_t tile_units_i; /* nce_tile_units rounded to a whole unit: the mode search runs in integers */
 } lpnas_myriadx_constants;
 
 /* Fusion rules applied while estimating. Append-only (written to LUTs). */

@@ -48,6 +48,7 @@ void lpnas_myriadx_prepare(lpnas_myriadx_constants *k)
     k->inv_shave_bytes = 1.0 / k->shave_bytes_per_ms;
     k->inv_shave_macs = 1.0 / k->shave_macs_per_ms;
     k->inv_fc_bytes = 1.0 / k->fc_bytes_per_ms;
+    k->tile_units_i = k->nce_tile_units < 1e9 ? (int64_t)llround(k->nce_tile_units) : (int64_t)1e9;
 }
 
 /* The compiler's NCE modes: input channels per block, output channels per
@@ -56,22 +57,23 @@ static const int MODE_COST[5] = {0, 5, 11, 19, 31};
 
 /* Mode m takes 2^m input channels per block and 2^(8-m) output channels
  * per tile: ceilings by shifts (this runs millions of times per second). */
-static inline double nce_units(double px, int ci, int co, int kk, double tile_units)
+static inline double nce_units(double px, int ci, int co, int kk, int64_t tile_units)
 {
-    double best = 1e300;
+    /* integers: ci, co <= 2^20 and kk <= 2^20 (kernel <= 1024), so a
+     * product stays below 2^61; one conversion at the end */
+    int64_t best = INT64_MAX;
     for (int m = 0; m < 5; m++) { /* unrolled by the compiler: constant trip count */
-        double tiles = (double)((co + (1 << (8 - m)) - 1) >> (8 - m));
-        double per_tile = (double)((ci + (1 << m) - 1) >> m) * kk + (MODE_COST[m] + tile_units);
-        double u = tiles * per_tile;
+        int64_t tiles = (co + (1 << (8 - m)) - 1) >> (8 - m);
+        int64_t u = tiles * ((int64_t)((ci + (1 << m) - 1) >> m) * kk + MODE_COST[m] + tile_units);
         best = u < best ? u : best;
     }
-    return px * best;
+    return px * (double)best;
 }
 
 static double dense_ms(const lpnas_myriadx_constants *k, double px, int ci, int co, int kk, double io_ms,
                        double pool_factor)
 {
-    double compute = nce_units(px, ci, co, kk * kk, k->nce_tile_units) * k->nce_ms_per_unit * pool_factor;
+    double compute = nce_units(px, ci, co, kk * kk, k->tile_units_i) * k->nce_ms_per_unit * pool_factor;
     double weights = (double)ci * co * kk * kk * 2.0 * k->inv_weight;
     double t = compute + io_ms + weights;
     return t > k->conv_floor_ms ? t : k->conv_floor_ms;
