@@ -326,6 +326,19 @@ START_TEST(lut_round_trip_and_corruption)
         ck_assert_int_eq(lpnas_lut_load(path2, &r), LPNAS_ERR_FORMAT);
         ck_assert_msg(strstr(lpnas_last_error(), ROWS[i].what), "row %zu: '%s'", i, lpnas_last_error());
     }
+    /* a rate of 0 would make every estimate infinite: refused, by name */
+    {
+        char *z = strdup(t1), *at = strstr(z, "shave_macs_per_ms="), *eol = strchr(at, '\n');
+        char *edited = malloc(strlen(z) + 8);
+        size_t pre = (size_t)(at - z);
+        memcpy(edited, z, pre);
+        strcpy(edited + pre, "shave_macs_per_ms=0");
+        strcat(edited, eol);
+        write_all(path2, edited);
+        ck_assert_int_eq(lpnas_lut_load(path2, &r), LPNAS_ERR_FORMAT);
+        ck_assert_msg(strstr(lpnas_last_error(), "shave_macs_per_ms: a rate, must be > 0"), "'%s'", lpnas_last_error());
+        free(z), free(edited);
+    }
     /* truncated anywhere: an error or a valid prefix, never a crash */
     size_t len = strlen(t1);
     for (size_t cut = 0; cut < len; cut += 7) {
