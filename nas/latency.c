@@ -164,14 +164,13 @@ int lpnas_layer_signature(const lpnas_layer *y, char *buf, size_t size)
  * the activation; the host kernels do the same in inference. */
 bool lpnas_layer_folded(const lpnas_layer_list *list, size_t i)
 {
-    const lpnas_layer *y = &list->layers[i];
-    if (y->op != LPNAS_OP_BN && y->op != LPNAS_OP_RELU)
+    if (!lpnas_op_folds(list->layers[i].op))
         return false;
     while (i > 0) {
         lpnas_layer_op p = list->layers[--i].op;
-        if (p == LPNAS_OP_CONV || p == LPNAS_OP_DECONV || p == LPNAS_OP_FC)
+        if (lpnas_op_anchors_folds(p))
             return true;
-        if (p != LPNAS_OP_BN && p != LPNAS_OP_RELU)
+        if (!lpnas_op_folds(p))
             return false;
     }
     return false;

@@ -66,6 +66,24 @@ lpnas_status lpnas_latency_model_put(lpnas_latency_model *m, const lpnas_lut_key
 const lpnas_lut_entry *lpnas_latency_model_find(const lpnas_latency_model *m, const lpnas_lut_key *key);
 /* Signature text of a key (op:HxWxC>OC:kK:sS:gG:dD:act[:pool]). */
 int lpnas_lut_key_format(const lpnas_lut_key *k, char *buf, size_t size);
+/* The fusion rules, shared by the estimate and the counters import. */
+static inline bool lpnas_op_anchors_folds(lpnas_layer_op op) /* BN/ReLU after it fold into it */
+{
+    return op == LPNAS_OP_CONV || op == LPNAS_OP_DECONV || op == LPNAS_OP_FC;
+}
+
+static inline bool lpnas_op_folds(lpnas_layer_op op)
+{
+    return op == LPNAS_OP_BN || op == LPNAS_OP_RELU;
+}
+
+/* The device fuses conv 3x3 stride 1 with a following 2x2 stride-2 max pool. */
+static inline bool lpnas_pool_fuses(const lpnas_layer *conv, const lpnas_layer *pool)
+{
+    return conv->op == LPNAS_OP_CONV && conv->kernel == 3 && conv->stride == 1 && conv->dilation == 1 &&
+           pool->op == LPNAS_OP_MAXPOOL && pool->kernel == 2 && pool->stride == 2 && pool->in_c == conv->out_c;
+}
+
 /* True for a BN/ReLU row folded into the conv/deconv/fc before it. */
 bool lpnas_layer_folded(const lpnas_layer_list *list, size_t i);
 /* lpnas_layer_out_hw without a division for strides 1 and 2. */

@@ -162,23 +162,6 @@ double lpnas_myriadx_layer_ms(const lpnas_myriadx_constants *k, const lpnas_laye
     return myriadx_cost(k, y, &g, fused_pool, in_ddr, out_ddr);
 }
 
-/* The device fuses conv 3x3 stride 1 with a following 2x2 stride-2 max pool. */
-static bool pool_fuses(const lpnas_layer *conv, const lpnas_layer *pool)
-{
-    return conv->op == LPNAS_OP_CONV && conv->kernel == 3 && conv->stride == 1 && conv->dilation == 1 &&
-           pool->op == LPNAS_OP_MAXPOOL && pool->kernel == 2 && pool->stride == 2 && pool->in_c == conv->out_c;
-}
-
-static inline bool is_anchor(lpnas_layer_op op)
-{
-    return op == LPNAS_OP_CONV || op == LPNAS_OP_DECONV || op == LPNAS_OP_FC;
-}
-
-static inline bool is_foldable(lpnas_layer_op op)
-{
-    return op == LPNAS_OP_BN || op == LPNAS_OP_RELU;
-}
-
 /* Whether a layer's input and output fit in the CMX an inference stream
  * owns (both are resident while the stage runs); otherwise they stream
  * through DDR. */
@@ -220,7 +203,7 @@ static double estimate_analytic(const lpnas_myriadx_constants *k, const lpnas_la
             if (anchor)
                 while (next < n && (OPF[L[next].op] & OPF_FOLD))
                     next++;
-            bool fused_pool = y->op == LPNAS_OP_CONV && y->kernel == 3 && next < n && pool_fuses(y, &L[next]);
+            bool fused_pool = y->op == LPNAS_OP_CONV && y->kernel == 3 && next < n && lpnas_pool_fuses(y, &L[next]);
             if (fused_pool)
                 fused_pool_at = next;
             if (gn_at == i && !fused_pool)
@@ -270,18 +253,18 @@ lpnas_status lpnas_latency_estimate(const lpnas_latency_model *m, const lpnas_la
     for (size_t i = 0; i < n; i++) {
         const lpnas_layer *y = &L[i];
         double t;
-        if (is_foldable(y->op) && prev_anchor) {
+        if (lpnas_op_folds(y->op) && prev_anchor) {
             t = 0; /* folded into the conv before it */
         } else if (i == fused_pool_at || (myriad && y->op == LPNAS_OP_CONCAT)) {
             t = 0; /* fused with the conv before it, or zero-copy */
             prev_anchor = false;
         } else {
-            bool anchor = is_anchor(y->op);
+            bool anchor = lpnas_op_anchors_folds(y->op);
             size_t next = i + 1;
             if (anchor)
-                while (next < n && is_foldable(L[next].op))
+                while (next < n && lpnas_op_folds(L[next].op))
                     next++;
-            bool fused_pool = myriad && next < n && pool_fuses(y, &L[next]);
+            bool fused_pool = myriad && next < n && lpnas_pool_fuses(y, &L[next]);
             if (fused_pool)
                 fused_pool_at = next;
             const lpnas_lut_entry *e = NULL;

@@ -288,22 +288,6 @@ static void logf_(char **log, size_t *len, size_t *cap, const char *fmt, ...)
     }
 }
 
-static bool anchor_op(lpnas_layer_op op)
-{
-    return op == LPNAS_OP_CONV || op == LPNAS_OP_DECONV || op == LPNAS_OP_FC;
-}
-
-static bool fold_op(lpnas_layer_op op)
-{
-    return op == LPNAS_OP_BN || op == LPNAS_OP_RELU;
-}
-
-static bool pool_fuses(const lpnas_layer *conv, const lpnas_layer *pool)
-{
-    return conv->op == LPNAS_OP_CONV && conv->kernel == 3 && conv->stride == 1 && conv->dilation == 1 &&
-           pool->op == LPNAS_OP_MAXPOOL && pool->kernel == 2 && pool->stride == 2 && pool->in_c == conv->out_c;
-}
-
 /* Rows that cost time on the device (the same rules as the estimate with
  * Myriad X fusions): need[i] = 1, or 2 for a conv fused with its pool. */
 static void rows_needing_counters(const lpnas_layer_list *l, unsigned char *need)
@@ -313,18 +297,18 @@ static void rows_needing_counters(const lpnas_layer_list *l, unsigned char *need
     for (size_t i = 0; i < l->count; i++) {
         const lpnas_layer *y = &l->layers[i];
         need[i] = 0;
-        if (fold_op(y->op) && prev_anchor)
+        if (lpnas_op_folds(y->op) && prev_anchor)
             continue;
         if (i == fused_at || y->op == LPNAS_OP_CONCAT) {
             prev_anchor = false;
             continue;
         }
-        prev_anchor = anchor_op(y->op);
+        prev_anchor = lpnas_op_anchors_folds(y->op);
         size_t next = i + 1;
         if (prev_anchor)
-            while (next < l->count && fold_op(l->layers[next].op))
+            while (next < l->count && lpnas_op_folds(l->layers[next].op))
                 next++;
-        bool fused = next < l->count && pool_fuses(y, &l->layers[next]);
+        bool fused = next < l->count && lpnas_pool_fuses(y, &l->layers[next]);
         if (fused)
             fused_at = next;
         need[i] = fused ? 2 : 1;
