@@ -530,6 +530,18 @@ START_TEST(latency_program)
     char last[512];
     ck_assert_int_eq(lpnas_test_program_last_line("latency", "examples/latency/resnet18_224.csv", last, sizeof last), 0);
     ck_assert_msg(strncmp(last, "total_ms=", 9) == 0, "last line '%s'", last);
+    {   /* the per-kind line above it, as a user reads it */
+        char cmd[512], line[1024];
+        int found = 0;
+        snprintf(cmd, sizeof cmd, "%s/bin/latency test/data/latency/mobilenet_v2_224.csv",
+                 getenv("BUILD") ? getenv("BUILD") : "build");
+        FILE *p = popen(cmd, "r");
+        ck_assert_ptr_nonnull(p);
+        while (fgets(line, sizeof line, p))
+            found |= strncmp(line, "by kind: conv ", 14) == 0 && strstr(line, " depthwise ") && strstr(line, " overhead ");
+        ck_assert_int_eq(pclose(p), 0);
+        ck_assert(found);
+    }
     ck_assert(fabs(atof(last + 9) - 19.7) / 19.7 < 0.2);
     static const lpnas_program_case RUNS[] = {
         {"--help", 0},

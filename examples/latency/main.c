@@ -20,7 +20,8 @@ static void usage(FILE *f)
             "\n"
             "Estimates the inference latency of the network described by LAYERS.csv (an lpnas layer\n"
             "list: '# lpnas layer list v1', then op,in_h,in_w,in_c,out_c,kernel,stride,groups,act[,dilation]\n"
-            "rows; see docs/formats.md) and prints a per-layer table (op, shape, ms, share of the total).\n"
+            "rows; see docs/formats.md) and prints a per-layer table (op, shape, ms, share of the total)\n"
+            "and the share of each op kind (conv, pointwise, depthwise, dilated, add, ..., overhead).\n"
             "The last line is total_ms=<value>: the sum of the layers plus the per-inference overhead.\n"
             "\n"
             "  --device myriadx   the built-in Myriad X (NCS2) model (default); its constants and their\n"
@@ -94,6 +95,15 @@ static int print_table(const lpnas_latency_model *m, const lpnas_layer_list *l)
     }
     double oh = lpnas_latency_overhead(m);
     printf("%4s  %-18s %-26s %10.4f %6.1f%%\n", "", "overhead", "per inference", oh, total > 0 ? 100 * oh / total : 0);
+    double kinds[LPNAS_LATKIND_COUNT_] = {0};
+    for (size_t i = 0; i < l->count; i++)
+        kinds[lpnas_latency_kind_of(&l->layers[i])] += ms[i];
+    kinds[LPNAS_LATKIND_OVERHEAD] = oh;
+    printf("by kind:");
+    for (int k = 0; k < LPNAS_LATKIND_COUNT_; k++)
+        if (kinds[k] > 0)
+            printf(" %s %.1f%%", lpnas_latency_kind_name((lpnas_latency_kind)k), total > 0 ? 100 * kinds[k] / total : 0);
+    printf("\n");
     printf("total_ms=%.4f\n", total);
     free(ms);
     return 0;
