@@ -182,6 +182,7 @@ lpnas_status lpnas_train(lpnas_net *net, const lpnas_dataset *d, const int *idx,
                 P[k] -= flr * (m1[k] * c1 / (sqrtf(m2[k] * c2) + 1e-8f) + (float)o.weight_decay * P[k]);
             }
         }
+        lpnas_net_params_changed(net); /* the cached fold is stale */
         res->final_loss = loss;
     progress:
         res->steps = step + 1;
