@@ -297,10 +297,9 @@ lpnas_status lpnas_net_forward(lpnas_net *net, const float *images, int n, bool 
     if (st)
         return st;
     if (!lpnas_policy_is_fp32(policy)) { /* the deployed arithmetic, trained through the fold */
-        st = lpnas_net_forward_through_fold(net, images, n, policy, logits);
-        net->fwd_n = training ? n : 0;
-        if (training) /* the caller updates the parameters next */
-            net->fold_dirty = true;
+        st = lpnas_net_forward_deployed(net, images, n, policy, logits);
+        if (!training) /* nothing to differentiate; the fresh fold is a valid cache */
+            net->fwd_n = 0, net->fold_dirty = false;
         return st;
     }
     const float *P = net->params;

@@ -213,8 +213,8 @@ void lpnas_net_backward_folded(lpnas_net *net, const float *dlogits, const lpnas
     }
 }
 
-lpnas_status lpnas_net_forward_through_fold(lpnas_net *net, const float *images, int n, const lpnas_policy *policy,
-                                            const float **logits)
+lpnas_status lpnas_net_forward_deployed(lpnas_net *net, const float *images, int n, const lpnas_policy *policy,
+                                        const float **logits)
 {
     lpnas_status st = lpnas_net_check_n(net, n, images, "forward");
     if (st)
@@ -224,6 +224,7 @@ lpnas_status lpnas_net_forward_through_fold(lpnas_net *net, const float *images,
     lpnas_net_forward_folded(net, n, policy);
     net->fwd_n = n;
     net->fwd_folded = true;
+    net->fold_dirty = true; /* the caller updates the parameters next */
     *logits = net->acts + net->s[net->alias[net->g.count - 1]].act;
     return LPNAS_OK;
 }

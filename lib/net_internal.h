@@ -68,9 +68,5 @@ void lpnas_net_forward_folded(lpnas_net *net, int n, const lpnas_policy *policy)
  * through the fold to conv weights/biases and BN gamma/beta (frozen
  * statistics). Adds into net->grads. */
 void lpnas_net_backward_folded(lpnas_net *net, const float *dlogits, const lpnas_policy *policy);
-/* A folded training forward in any policy, fp32 included (the fp32 case has
- * no rounding, so finite differences can check the backward). */
-lpnas_status lpnas_net_forward_through_fold(lpnas_net *net, const float *images, int n, const lpnas_policy *policy,
-                                            const float **logits);
 
 #endif

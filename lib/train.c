@@ -136,7 +136,8 @@ lpnas_status lpnas_train(lpnas_net *net, const lpnas_dataset *d, const int *idx,
             put_tile(d, perm[pos++], xf, img + (size_t)b * C * px, msk + (size_t)b * px);
         }
         const float *logits;
-        if ((st = lpnas_net_forward(net, img, B, true, o.policy, &logits)))
+        if ((st = o.fold_bn && !device ? lpnas_net_forward_deployed(net, img, B, NULL, &logits)
+                                       : lpnas_net_forward(net, img, B, true, o.policy, &logits)))
             goto done;
         double loss = lpnas_loss_combined(dl, logits, msk, (size_t)B * px, &lp, scr);
         if (!isfinite(loss)) {

@@ -42,7 +42,7 @@ static double lossf(void *v)
 {
     struct ctx *c = v;
     const float *y;
-    lpnas_net_forward_through_fold(c->net, c->x, c->n, NULL, &y);
+    lpnas_net_forward_deployed(c->net, c->x, c->n, NULL, &y);
     double L = 0;
     for (size_t i = 0; i < c->nl; i++)
         L += (double)y[i] * c->r[i];
@@ -74,7 +74,7 @@ START_TEST(backward_through_the_fold)
             buf[i] += 0.1f * frand();
         for (size_t i = 0; i < np; i++)
             P[i] += 0.05f * frand();
-        ck_assert_int_eq(lpnas_net_forward_through_fold(net, x, 3, NULL, &y), LPNAS_OK);
+        ck_assert_int_eq(lpnas_net_forward_deployed(net, x, 3, NULL, &y), LPNAS_OK);
         lpnas_net_zero_grad(net);
         ck_assert_int_eq(lpnas_net_backward(net, r, NULL), LPNAS_OK);
         memcpy(g, lpnas_net_grads(net), np * 4);

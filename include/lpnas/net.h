@@ -54,6 +54,11 @@ void lpnas_net_zero_grad(lpnas_net *net);
  * as lpnas_net_infer, in training and evaluation mode alike. */
 lpnas_status lpnas_net_forward(lpnas_net *net, const float *images, int n, bool training, const lpnas_policy *policy,
                                const float **logits);
+/* The deployed network's forward as a training forward, in any policy --
+ * in fp32 too (BN folded with its frozen running statistics, no rounding):
+ * what lpnas_net_forward does under a device policy. */
+lpnas_status lpnas_net_forward_deployed(lpnas_net *net, const float *images, int n, const lpnas_policy *policy,
+                                        const float **logits);
 /* After a training forward: adds parameter gradients (dlogits: n x 1 x H x W).
  * Activation gradients are rounded by the policy at op boundaries; weight
  * gradients stay fp32 (rounding is straight-through). After a device-policy
