@@ -221,16 +221,25 @@ lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **o
     return LPNAS_OK;
 }
 
+/* On pareto.csv: OK and no OK candidate dominates it in all objectives. */
+static bool on_pareto_csv(const lpnas_candidate *c, size_t n, size_t i)
+{
+    if (c[i].status != LPNAS_CAND_OK)
+        return false;
+    for (size_t j = 0; j < n; j++)
+        if (c[j].status == LPNAS_CAND_OK && lpnas_dominates(&c[j].outcome.point, &c[i].outcome.point, 3))
+            return false;
+    return true;
+}
+
 /* The best candidate's models become best.lpm and best.fp32.lpm, those of
- * the rest of the Pareto front front-ID.lpm and front-ID.fp32.lpm (judged
- * on held-out tiles after the search); the other candidate files go. */
+ * the rest of pareto.csv front-ID.lpm and front-ID.fp32.lpm (judged on
+ * held-out tiles after the search); the other candidate files go. */
 static void keep_best_model(lpnas_search *s)
 {
     long b = lpnas_runner_best(s->runner);
-    lpnas_search_row *rows = NULL;
-    size_t n = 0;
-    if (lpnas_search_rows(s, &rows, &n))
-        n = 0;
+    const lpnas_candidate *c;
+    size_t n = lpnas_runner_candidates(s->runner, &c);
     char path[4200], keep[4200];
     for (int k = 0; k < 2; k++) {
         const char *ext = k ? ".fp32.lpm" : ".lpm";
@@ -238,7 +247,7 @@ static void keep_best_model(lpnas_search *s)
             snprintf(path, sizeof path, "%s/cand-%zu%s", s->o.out_dir, i, ext);
             if ((long)i == b)
                 snprintf(keep, sizeof keep, "%s/best%s", s->o.out_dir, ext);
-            else if (rows[i].on_front)
+            else if (on_pareto_csv(c, n, i))
                 snprintf(keep, sizeof keep, "%s/front-%zu%s", s->o.out_dir, i, ext);
             else
                 keep[0] = 0;
@@ -248,7 +257,6 @@ static void keep_best_model(lpnas_search *s)
                 remove(path);
         }
     }
-    free(rows);
 }
 
 lpnas_status lpnas_search_run(lpnas_search *s)

@@ -2,7 +2,8 @@
  * this test writes with a manifest.csv (quoted fields with commas, as the
  * sen2ships manifests have): no scene on both sides, the split line, the
  * value range of 16-bit data end to end (loader, summary, train_segmenter
- * with --input-norm none and the FP32 control); a manifest without a
+ * with --input-norm none and the FP32 control, vessel_search with --val,
+ * --test and a narrowed space); a manifest without a
  * scene column falls back to a tile split; a manifest missing a tile or
  * with a short row is an error naming the file. */
 #include <png.h>
@@ -173,6 +174,43 @@ START_TEST(train_segmenter_on_16_bit_raw_values)
 }
 END_TEST
 
+/* vessel_search on the same folder: --val, --test, --input-norm none and a
+ * narrowed space; the held-out judgement lands in stdout, pareto.csv and report.md. */
+START_TEST(vessel_search_held_out)
+{
+    write_manifest("port", N);
+    char args[1600], last[512];
+    snprintf(args, sizeof args,
+             "--data %s --val %s --test %s --input-norm none --evaluations 2 --population 2 --warmup-steps 2 "
+             "--finetune-steps 1 --max-stages 2 --max-width 16 --workers 1 --out %s/s",
+             dir, dir, dir, dir);
+    ck_assert_int_eq(lpnas_test_program_last_line("vessel_search", args, last, sizeof last), 0);
+    ck_assert_msg(strncmp(last, "test mIoU aligned", 17) == 0, "last line: %s", last);
+    char path[700], line[4096];
+    snprintf(path, sizeof path, "%s/s/pareto.csv", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_ptr_nonnull(strstr(line, ",test_miou_fp32,test_miou_posthoc,test_miou_aligned"));
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f)); /* at least one candidate on the front, judged */
+    fclose(f);
+    snprintf(path, sizeof path, "%s/s/report.md", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    bool section = false;
+    while (fgets(line, sizeof line, f))
+        section |= strstr(line, "## Held-out test tiles") != NULL;
+    fclose(f);
+    ck_assert(section);
+    static const lpnas_program_case bad[] = {{"--input-norm raw", 2},
+                                             {"--max-width 4", 2},
+                                             {"--max-stages 9", 2},
+                                             {"--val /nonexistent --tiles 16", 1},
+                                             {"--test /nonexistent --tiles 16", 1}};
+    lpnas_test_program_statuses("vessel_search", bad, sizeof bad / sizeof bad[0]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("dataset_split");
@@ -180,6 +218,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, scenes_never_straddle);
     tcase_add_test(t, train_segmenter_on_16_bit_raw_values);
+    tcase_add_test(t, vessel_search_held_out);
     suite_add_tcase(s, t);
     return s;
 }
