@@ -18,6 +18,7 @@
  * from the gradients gWf, gbf of the folded weights gives
  *   dW[c][k] = gWf[c][k] * s_c,   db_c = gbf_c * s_c,   dbeta_c = gbf_c,
  *   dgamma_c = (sum_k gWf[c][k] W[c][k] + gbf_c (b_c - mean_c)) / sqrt(var_c + eps). */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -114,8 +115,12 @@ void lpnas_net_forward_folded(lpnas_net *net, int n, const lpnas_policy *policy)
         }
         if (alias[i] != i)
             continue; /* folded or fused above */
-        /* pooling, upsampling, add, concat (and a BN or activation that
-         * could not be folded) read their inputs through the aliases */
+        /* pooling, upsampling, add, concat read their inputs through the
+         * aliases. lib/graph.c puts every BN right after a conv/deconv and
+         * every activation right after a BN, so nothing else remains; an
+         * unfolded BN here would run with its running statistics, and its
+         * backward (batch statistics) would not match: keep that invariant. */
+        assert(nd->kind != LPNAS_NODE_BN && nd->kind != LPNAS_NODE_ACT);
         lpnas_net_forward_node(net, i, n, false, net->params, x, policy);
     }
 }
