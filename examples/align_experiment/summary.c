@@ -121,7 +121,7 @@ int summarize(const char *file, const char *plot)
     for (int g = 0; g < ng && n < 16; g++) {
         if (strcmp(G[g].arch, G[0].arch))
             continue;
-        const char *dt = strstr(G[g].data, "16") ? "16b" : strstr(G[g].data, "sen2ships") ? "8b" : G[g].data;
+        const char *dt = strstr(G[g].data, "16") ? "16" : strstr(G[g].data, "sen2ships") ? "8" : G[g].data;
         snprintf(labels[n], sizeof labels[n], "%s %s\n%s", dt, !strcmp(G[g].norm, "none") ? "raw" : "dev",
                  short_policy(G[g].policy));
         lab[n] = labels[n];
