@@ -16,6 +16,7 @@
 #include "kernels/pool.h"
 #include "kernels/upsample.h"
 #include "lib/graph.h"
+#include "lib/net_internal.h"
 
 typedef struct {
     size_t act;         /* output tensor offset (room for the largest batch) */
@@ -411,7 +412,7 @@ static void fold_weights(lpnas_net *net, const lpnas_policy *policy)
         memcpy(w, net->params + s->w, nw * 4);
         for (int c = 0; c < nd->c; c++)
             b[c] = nd->bias ? net->params[s->b + (size_t)c] : 0.0f;
-        if (i + 1 < net->g.count && net->g.node[i + 1].kind == LPNAS_NODE_BN) {
+        if (lpnas_net_bn_is_folded(net, i + 1)) {
             const slots *t = &net->s[i + 1];
             const float *g = net->params + t->w, *be = net->params + t->b;
             const float *rm = net->buffers + t->buf, *rv = rm + nd->c;
@@ -455,7 +456,7 @@ lpnas_status lpnas_net_infer(lpnas_net *net, const float *images, int n, const l
         if (nd->kind == LPNAS_NODE_CONV || nd->kind == LPNAS_NODE_DECONV) {
             int j = i + 1;
             lpnas_act act = LPNAS_KACT_NONE;
-            if (j < net->g.count && net->g.node[j].kind == LPNAS_NODE_BN)
+            if (lpnas_net_bn_is_folded(net, j))
                 alias[j] = i, j++;
             if (j < net->g.count && net->g.node[j].kind == LPNAS_NODE_ACT && alias[j - 1] == i)
                 act = net->g.node[j].act ? LPNAS_KACT_RELU6 : LPNAS_KACT_RELU, alias[j] = i;
@@ -490,4 +491,28 @@ lpnas_status lpnas_net_infer(lpnas_net *net, const float *images, int n, const l
     }
     *logits = net->acts + net->s[alias[net->g.count - 1]].act;
     return LPNAS_OK;
+}
+
+/* ---- for exporters (lib/net_internal.h) -------------------------------- */
+
+const lpnas_graph *lpnas_net_graph(const lpnas_net *net) { return &net->g; }
+lpnas_graph *lpnas_net_graph_mut(lpnas_net *net) { return &net->g; }
+
+bool lpnas_net_bn_is_folded(const lpnas_net *net, int i)
+{
+    if (i < 2 || i >= net->g.count || net->g.node[i].kind != LPNAS_NODE_BN)
+        return false;
+    lpnas_node_kind k = net->g.node[i - 1].kind;
+    return net->g.node[i].in[0] == i - 1 && (k == LPNAS_NODE_CONV || k == LPNAS_NODE_DECONV);
+}
+
+void lpnas_net_fold(lpnas_net *net, const lpnas_policy *policy)
+{
+    fold_weights(net, policy);
+}
+
+void lpnas_net_folded(const lpnas_net *net, int i, const float **w, const float **b)
+{
+    *w = net->folded + net->s[i].fw;
+    *b = net->folded + net->s[i].fb;
 }
