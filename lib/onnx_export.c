@@ -475,7 +475,7 @@ static lpnas_status write_file(const char *path, const lpnas_pb *m)
     snprintf(tmp, n, "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        lpnas_status st = lpnas_fail(LPNAS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+        lpnas_status st = lpnas_fail(LPNAS_ERR_IO, "%s: cannot create (as %s first): %s", path, tmp, strerror(errno));
         free(tmp);
         return st;
     }

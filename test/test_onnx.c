@@ -531,6 +531,14 @@ START_TEST(export_onnx_program)
     };
     lpnas_test_program_statuses("export_onnx", cases, sizeof cases / sizeof *cases);
     ck_assert(!exists(path_in("x.onnx")));
+    /* train_segmenter --save X.lpm --onnx X.onnx */
+    snprintf(args, sizeof args, "--preset tiny --tiles 20 --warmup-steps 1 --finetune-steps 1 --batch 4 --save %s --onnx %s",
+             path_in("ts.lpm"), path_in("ts.onnx"));
+    ck_assert_int_eq(lpnas_test_program_last_line("train_segmenter", args, last, sizeof last), 0);
+    ck_assert(exists(path_in("ts.lpm")) && exists(path_in("ts.onnx")));
+    snprintf(args, sizeof args, "--preset tiny --tiles 20 --warmup-steps 1 --finetune-steps 0 --onnx /nonexistent-lpnas-dir/x.onnx");
+    lpnas_program_case bad[] = {{args, 1}, {"--onnx", 2}};
+    lpnas_test_program_statuses("train_segmenter", bad, 2);
 }
 END_TEST
 

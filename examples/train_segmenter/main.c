@@ -16,7 +16,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: train_segmenter [--arch STRING | --preset NAME] [--data DIR] [--val DIR] [--policy NAME]\n"
             "                       [--warmup-steps N] [--finetune-steps N] [--batch N] [--lr X] [--seed N]\n"
-            "                       [--tiles N] [--save FILE] [--overlay FILE] [--help]\n"
+            "                       [--tiles N] [--save FILE] [--onnx FILE] [--overlay FILE] [--help]\n"
             "\n"
             "Trains a vessel segmenter in FP32 (warm-up), evaluates it in FP32 and post-hoc in the device\n"
             "policy, fine-tunes it in the policy with dynamic loss scaling, and evaluates it again (aligned).\n"
@@ -34,6 +34,7 @@ static void usage(FILE *f)
             "  --lr X              Adam learning rate of the warm-up (default 3e-3; fine-tuning uses X/3)\n"
             "  --seed N            everything derives from it (default 1)\n"
             "  --save FILE         write the fine-tuned model (docs/formats.md)\n"
+            "  --onnx FILE         write it as ONNX too (float32, weights as the policy holds them; docs/deploy.md)\n"
             "  --overlay FILE      write a PNG: image, truth, post-hoc and aligned predictions of a tile\n"
             "\n"
             "Last line: miou_fp32=... miou_posthoc=... miou_aligned=... vessel_iou_aligned=... params=...\n"
@@ -72,7 +73,7 @@ static int fail(const char *what)
 int main(int argc, char **argv)
 {
     const char *arch_s = NULL, *preset = NULL, *data = NULL, *valdir = NULL, *policy = "myriadx", *save = NULL,
-               *overlay = NULL;
+               *overlay = NULL, *onnx = NULL;
     long warm = 300, fine = 100, batch = 16, seed = 1, tiles = 600;
     double lr = 3e-3;
     for (int i = 1; i < argc; i++) {
@@ -88,6 +89,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--val") && has) valdir = argv[++i];
         else if (!strcmp(a, "--policy") && has) policy = argv[++i];
         else if (!strcmp(a, "--save") && has) save = argv[++i];
+        else if (!strcmp(a, "--onnx") && has) onnx = argv[++i];
         else if (!strcmp(a, "--overlay") && has) overlay = argv[++i];
         else if (!strcmp(a, "--warmup-steps") && has) lv = &warm, lo = 0, hi = 10000000;
         else if (!strcmp(a, "--finetune-steps") && has) lv = &fine, lo = 0, hi = 10000000;
@@ -219,6 +221,16 @@ int main(int argc, char **argv)
     if (save && lpnas_model_save(net, policy, save)) {
         rc = fail("--save");
         goto out;
+    }
+    if (onnx) {
+        lpnas_onnx_options eo;
+        lpnas_onnx_options_default(&eo);
+        eo.policy = pol;
+        eo.provenance = "train_segmenter";
+        if (lpnas_model_export_onnx(net, &eo, onnx)) {
+            rc = fail("--onnx");
+            goto out;
+        }
     }
     printf("miou_fp32=%.4f miou_posthoc=%.4f miou_aligned=%.4f vessel_iou_aligned=%.4f params=%zu skipped_steps=%ld\n",
            e32.miou, eph.miou, eal.miou, eal.vessel_iou, lpnas_net_param_count(net), r2.skipped_steps);
