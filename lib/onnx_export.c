@@ -24,7 +24,7 @@
 /* TensorProto.DataType */
 enum { ONNX_FLOAT = 1, ONNX_FLOAT16 = 10 };
 /* AttributeProto.AttributeType */
-enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_STRING = 3, ATTR_INTS = 7 };
+enum { ATTR_INT = 2, ATTR_STRING = 3, ATTR_INTS = 7 };
 
 #define NAME_LEN 32
 

@@ -160,6 +160,19 @@ static void cover(lpnas_net *net)
     }
 }
 
+/* D of the float16 tolerance: the input's host conversion and normalization,
+ * then every op output (conv+BN+act is one op on the device; concat moves data only). */
+static int rounding_points(lpnas_net *net)
+{
+    const lpnas_graph *g = lpnas_net_graph(net);
+    int d = 2;
+    for (int i = 1; i < g->count; i++)
+        d += g->node[i].kind == LPNAS_NODE_CONV || g->node[i].kind == LPNAS_NODE_DECONV ||
+             g->node[i].kind == LPNAS_NODE_MAXPOOL || g->node[i].kind == LPNAS_NODE_UPSAMPLE ||
+             g->node[i].kind == LPNAS_NODE_ADD;
+    return d;
+}
+
 /* Builds, trains briefly, exports both precisions, keeps our logits. */
 static void build_model(model *m, int id, const lpnas_arch *a, const lpnas_dataset *d, const int *tr, int nt,
                         const float *images, FILE *list)
@@ -185,12 +198,7 @@ static void build_model(model *m, int id, const lpnas_arch *a, const lpnas_datas
     lpnas_train_result r;
     ck_assert_msg(lpnas_train(net, d, tr, nt, &to, &r) == LPNAS_OK, "%s: %s", m->arch, lpnas_last_error());
     cover(net);
-    m->roundings = 2; /* host conversion and normalization of the input */
-    const lpnas_graph *gr = lpnas_net_graph(net);
-    for (int i = 1; i < gr->count; i++) /* conv+BN+act is one op on the device; concat moves data only */
-        m->roundings += gr->node[i].kind == LPNAS_NODE_CONV || gr->node[i].kind == LPNAS_NODE_DECONV ||
-                        gr->node[i].kind == LPNAS_NODE_MAXPOOL || gr->node[i].kind == LPNAS_NODE_UPSAMPLE ||
-                        gr->node[i].kind == LPNAS_NODE_ADD;
+    m->roundings = rounding_points(net);
 
     const float *lg;
     m->n = (size_t)TILES * 64 * 64;
@@ -215,9 +223,11 @@ static void build_model(model *m, int id, const lpnas_arch *a, const lpnas_datas
     lpnas_net_free(net);
 }
 
-/* A tiny model fine-tuned in myriadx: its float32 export must hold binary16
- * grid values, bit-identical to its float16 export. */
-static void build_finetuned(const lpnas_dataset *d, const int *tr, int nt)
+/* A tiny model fine-tuned in myriadx (what vessel_search's best.lpm is): its
+ * float32 export must hold binary16 grid values, bit-identical to its float16
+ * export; ONNX Runtime on either predicts the masks of our myriadx inference. */
+static float *build_finetuned(const lpnas_dataset *d, const int *tr, int nt, const float *images, FILE *list,
+                              int *roundings)
 {
     lpnas_arch a;
     lpnas_arch_preset("tiny", &a);
@@ -239,7 +249,15 @@ static void build_finetuned(const lpnas_dataset *d, const int *tr, int nt)
     ck_assert_int_eq(lpnas_model_export_onnx(net, &o, path_in("mx.onnx")), LPNAS_OK);
     o.precision = LPNAS_ONNX_FLOAT16;
     ck_assert_int_eq(lpnas_model_export_onnx(net, &o, path_in("mx.f16.onnx")), LPNAS_OK);
+    fprintf(list, "%s %s %d 3 64 64 %s\n", path_in("mx.onnx"), path_in("tiles.f32"), TILES, path_in("mx.onnx"));
+    fprintf(list, "%s %s %d 3 64 64 %s\n", path_in("mx.f16.onnx"), path_in("tiles.f32"), TILES, path_in("mx.f16.onnx"));
+    const float *lg;
+    ck_assert_int_eq(lpnas_net_infer(net, images, TILES, to.policy, &lg), LPNAS_OK);
+    float *ours = malloc((size_t)TILES * 64 * 64 * 4);
+    memcpy(ours, lg, (size_t)TILES * 64 * 64 * 4);
+    *roundings = rounding_points(net);
     lpnas_net_free(net);
+    return ours;
 }
 
 typedef struct {
@@ -305,8 +323,9 @@ START_TEST(every_preset_and_random_genomes_match_onnx_runtime)
         lpnas_space_decode(&s, &g, &a, &hp);
         build_model(&ms[count], count, &a, d, tr, nt, images, list), count++;
     }
+    int mx_d;
+    float *ours_mx = build_finetuned(d, tr, nt, images, list, &mx_d);
     fclose(list);
-    build_finetuned(d, tr, nt);
     /* every node kind the engine builds was exported at least once */
     const char *kinds[] = {"input", "conv", "bn", "act", "maxpool", "upsample", "deconv", "add", "concat",
                            "depthwise conv", "stride-2 conv", "relu6", "bilinear", "nearest"};
@@ -372,11 +391,27 @@ START_TEST(every_preset_and_random_genomes_match_onnx_runtime)
                100.0 * worst_mask16);
         printf("  fp16 tolerance D u with D = %d..%d rounding points: worst measured / tolerance %.3f\n", min_d, max_d,
                worst_ratio16);
+        /* the myriadx-fine-tuned model: both files against our myriadx inference */
+        size_t npx = (size_t)TILES * 64 * 64;
+        const char *mx[2] = {"mx.onnx", "mx.f16.onnx"};
+        for (int k = 0; k < 2; k++) {
+            char p[64];
+            snprintf(p, sizeof p, "%s.logits.f32", mx[k]);
+            float *l = read_f32(path_in(p), npx);
+            snprintf(p, sizeof p, "%s.probability.f32", mx[k]);
+            float *pr = read_f32(path_in(p), npx);
+            diff dm = compare(l, pr, ours_mx, npx);
+            printf("  myriadx-fine-tuned tiny, %s vs lpnas_net_infer(myriadx): normwise relative %.3g, "
+                   "mask pixels differing %ld of %zu\n", mx[k], dm.rel, dm.masks, npx);
+            ck_assert_msg(dm.rel <= mx_d * UNIT_ROUNDOFF && (double)dm.masks < 1e-3 * (double)npx,
+                          "%s: %.3g, %ld masks", mx[k], dm.rel, dm.masks);
+            free(l), free(pr);
+        }
         ck_assert_msg((double)mask16 < 1e-3 * (double)total, "fp16 masks differ on %ld of %ld pixels", mask16, total);
     }
     for (int m = 0; m < count; m++)
         free(ms[m].ours32), free(ms[m].ours16);
-    free(images), free(tr), free(va);
+    free(ours_mx), free(images), free(tr), free(va);
     lpnas_dataset_free(d);
 }
 END_TEST
