@@ -220,6 +220,28 @@ static void build_model(model *m, int id, const lpnas_arch *a, const lpnas_datas
     snprintf(name, sizeof name, "m%d.f16.onnx", id);
     ck_assert_msg(lpnas_model_export_onnx(net, &o, path_in(name)) == LPNAS_OK, "%s", lpnas_last_error());
     fprintf(list, "%s %s %d 3 64 64 %s\n", path_in(name), path_in("tiles.f32"), TILES, path_in(name));
+    if (id == 0) {
+        /* the other options on one model: no normalization (fed the tiles
+         * normalized as the engine does), and the newest opset (ONNX Runtime only:
+         * the checker here knows up to 17) */
+        float *nt_img = malloc(m->n * 3 * 4);
+        for (size_t k = 0; k < m->n * 3; k++) {
+            size_t c = (k / (64 * 64)) % 3;
+            nt_img[k] = (images[k] - mean[c]) * (1.0f / std[c]);
+        }
+        write_f32(path_in("tiles_norm.f32"), nt_img, m->n * 3);
+        free(nt_img);
+        lpnas_onnx_options_default(&o);
+        o.normalization = false;
+        ck_assert_int_eq(lpnas_model_export_onnx(net, &o, path_in("nonorm.onnx")), LPNAS_OK);
+        fprintf(list, "%s %s %d 3 64 64 %s\n", path_in("nonorm.onnx"), path_in("tiles_norm.f32"), TILES,
+                path_in("nonorm.onnx"));
+        lpnas_onnx_options_default(&o);
+        o.opset = LPNAS_ONNX_OPSET_MAX;
+        ck_assert_int_eq(lpnas_model_export_onnx(net, &o, path_in("newest.onnx")), LPNAS_OK);
+        fprintf(list, "%s %s %d 3 64 64 %s\n", path_in("newest.onnx"), path_in("tiles.f32"), TILES,
+                path_in("newest.onnx"));
+    }
     lpnas_net_free(net);
 }
 
@@ -391,6 +413,20 @@ START_TEST(every_preset_and_random_genomes_match_onnx_runtime)
                100.0 * worst_mask16);
         printf("  fp16 tolerance D u with D = %d..%d rounding points: worst measured / tolerance %.3f\n", min_d, max_d,
                worst_ratio16);
+        /* model 0 without normalization and at the newest opset */
+        const char *variants[2] = {"nonorm.onnx", "newest.onnx"};
+        for (int k = 0; k < 2; k++) {
+            char p[64];
+            snprintf(p, sizeof p, "%s.logits.f32", variants[k]);
+            float *l = read_f32(path_in(p), ms[0].n);
+            snprintf(p, sizeof p, "%s.probability.f32", variants[k]);
+            float *pr = read_f32(path_in(p), ms[0].n);
+            diff dv = compare(l, pr, ms[0].ours32, ms[0].n);
+            printf("  model 0, %s: normwise relative %.3g, mask pixels differing %ld\n", variants[k], dv.rel,
+                   dv.masks);
+            ck_assert_msg(dv.rel <= TOL_FP32 && dv.masks == 0, "%s: %.3g, %ld masks", variants[k], dv.rel, dv.masks);
+            free(l), free(pr);
+        }
         /* the myriadx-fine-tuned model: both files against our myriadx inference */
         size_t npx = (size_t)TILES * 64 * 64;
         const char *mx[2] = {"mx.onnx", "mx.f16.onnx"};
