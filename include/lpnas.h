@@ -14,6 +14,7 @@
 #include "lpnas/data.h"
 #include "lpnas/train.h"
 #include "lpnas/model.h"
+#include "lpnas/onnx.h"
 #include "lpnas/search.h"
 #include "lpnas/plot.h"
 

@@ -388,3 +388,22 @@ lpnas_status lpnas_net_backward(lpnas_net *net, const float *dlogits, const lpna
         lpnas_net_backward_node(net, i, n, net->params, net->acts + net->s[net->g.node[i].in[0]].act, policy);
     return LPNAS_OK;
 }
+
+/* ---- for exporters (lib/net_internal.h) -------------------------------- */
+
+const lpnas_graph *lpnas_net_graph(const lpnas_net *net) { return &net->g; }
+lpnas_graph *lpnas_net_graph_mut(lpnas_net *net) { return &net->g; }
+
+bool lpnas_net_bn_is_folded(const lpnas_net *net, int i)
+{
+    if (i < 2 || i >= net->g.count || net->g.node[i].kind != LPNAS_NODE_BN)
+        return false;
+    lpnas_node_kind k = net->g.node[i - 1].kind;
+    return net->g.node[i].in[0] == i - 1 && (k == LPNAS_NODE_CONV || k == LPNAS_NODE_DECONV);
+}
+
+void lpnas_net_folded(const lpnas_net *net, int i, const float **w, const float **b)
+{
+    *w = net->folded + net->s[i].fw;
+    *b = net->folded + net->s[i].fb;
+}

@@ -59,6 +59,19 @@ void lpnas_net_forward_node(lpnas_net *net, int i, int n, bool training, const f
 /* Its backward (parameters P of the forward; x: its first input). */
 void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const float *x, const lpnas_policy *policy);
 
+/* For exporters (lib/onnx_export.c): the node graph the engine runs and
+ * the folded weights its deployed inference uses, so an exported model is
+ * the engine's network, never a second description of it. */
+const lpnas_graph *lpnas_net_graph(const lpnas_net *net);
+/* For tests that need a graph the builder never makes (unsupported nodes). */
+lpnas_graph *lpnas_net_graph_mut(lpnas_net *net);
+/* True if node i is a BN that deployed inference folds into the conv or
+ * deconv right before it (lpnas_net_infer never runs such a node). */
+bool lpnas_net_bn_is_folded(const lpnas_net *net, int i);
+/* After lpnas_net_fold: node i's folded weight (conv [OC][C/g][k][k],
+ * deconv [C][OC][k][k]) and bias [OC], valid until the next fold. */
+void lpnas_net_folded(const lpnas_net *net, int i, const float **w, const float **b);
+
 /* lib/net_fold.c. Folds BN into the convs (running statistics) and converts
  * the result by the policy's host conversion, unless the cache is clean. */
 void lpnas_net_fold(lpnas_net *net, const lpnas_policy *policy);

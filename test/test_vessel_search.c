@@ -47,9 +47,9 @@ START_TEST(runs_and_writes_everything)
              bin(), dir, dir);
     int st = system(cmd);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit %d", WEXITSTATUS(st));
-    const char *files[] = {"results.csv", "pareto.csv", "best.lpm", "pareto.png", "masks.png", "report.md",
+    const char *files[] = {"results.csv", "pareto.csv", "best.lpm", "best.onnx", "pareto.png", "masks.png", "report.md",
                            "search.state"};
-    for (int i = 0; i < 7; i++) {
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         snprintf(path, sizeof path, "%s/s/%s", dir, files[i]);
         ck_assert_msg(access(path, R_OK) == 0, "missing %s", path);
     }

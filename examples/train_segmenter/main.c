@@ -17,7 +17,7 @@ static void usage(FILE *f)
             "usage: train_segmenter [--arch STRING | --preset NAME] [--data DIR] [--val DIR] [--policy NAME]\n"
             "                       [--warmup-steps N] [--finetune-steps N] [--batch N] [--lr X] [--seed N]\n"
             "                       [--tiles N] [--input-norm device|none] [--raw-inputs] [--control]\n"
-            "                       [--save FILE] [--overlay FILE] [--help]\n"
+            "                       [--save FILE] [--onnx FILE] [--overlay FILE] [--help]\n"
             "\n"
             "Trains a vessel segmenter in FP32 (warm-up), evaluates it in FP32 and post-hoc in the device\n"
             "policy, fine-tunes it in the policy with dynamic loss scaling, and evaluates it again (aligned).\n"
@@ -43,6 +43,7 @@ static void usage(FILE *f)
             "                      evaluated in FP32 and in the policy (adds miou_control_fp32= and\n"
             "                      miou_control= to the last line)\n"
             "  --save FILE         write the fine-tuned model (docs/formats.md)\n"
+            "  --onnx FILE         write it as ONNX too (float32, weights as the policy holds them; docs/deploy.md)\n"
             "  --overlay FILE      write a PNG: image, truth, post-hoc and aligned predictions of a tile\n"
             "\n"
             "Last line: miou_fp32=... miou_posthoc=... miou_aligned=... vessel_iou_aligned=... params=...\n"
@@ -82,7 +83,7 @@ static int fail(const char *what)
 int main(int argc, char **argv)
 {
     const char *arch_s = NULL, *preset = NULL, *data = NULL, *valdir = NULL, *policy = "myriadx", *save = NULL,
-               *overlay = NULL;
+               *overlay = NULL, *onnx = NULL;
     long warm = 300, fine = 100, batch = 16, seed = 1, tiles = 600;
     bool raw = false, control = false;
     double lr = 3e-3;
@@ -99,6 +100,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--val") && has) valdir = argv[++i];
         else if (!strcmp(a, "--policy") && has) policy = argv[++i];
         else if (!strcmp(a, "--save") && has) save = argv[++i];
+        else if (!strcmp(a, "--onnx") && has) onnx = argv[++i];
         else if (!strcmp(a, "--overlay") && has) overlay = argv[++i];
         else if (!strcmp(a, "--raw-inputs")) raw = true;
         else if (!strcmp(a, "--control")) control = true;
@@ -258,6 +260,17 @@ int main(int argc, char **argv)
         free(snap);
         rc = fail("--save");
         goto out;
+    }
+    if (onnx) {
+        lpnas_onnx_options eo;
+        lpnas_onnx_options_default(&eo);
+        eo.policy = pol;
+        eo.provenance = "train_segmenter";
+        if (lpnas_model_export_onnx(net, &eo, onnx)) {
+            free(snap);
+            rc = fail("--onnx");
+            goto out;
+        }
     }
     lpnas_eval_result ec32, ecph;
     if (control) { /* the same steps, learning rate and seed, in FP32 */

@@ -45,7 +45,7 @@ static void usage(FILE *f)
             "  --finetune-steps N    steps in the policy per candidate (default 40)\n"
             "  --workers N           threads (default: all cores)\n"
             "  --seed N              (default 1)\n"
-            "  --out DIR             results.csv, pareto.csv, best.lpm, pareto.png, masks.png, report.md,\n"
+            "  --out DIR             results.csv, pareto.csv, best.lpm, best.onnx, pareto.png, masks.png, report.md,\n"
             "                        search.state (default out/search)\n"
             "  --resume              continue the search saved in --out\n"
             "  --input-norm MODE     device (default): sensor values converted by the policy's host\n"
@@ -150,6 +150,20 @@ static void write_latency_shares(FILE *f, const lpnas_search_options *o, const l
     fprintf(f, "\n");
 }
 
+static void export_onnx(lpnas_net *best, const char *policy_name, const char *lpm_path, const char *out)
+{
+    char path[4200], prov[4300];
+    lpnas_onnx_options eo;
+    lpnas_onnx_options_default(&eo);
+    if (lpnas_policy_get(policy_name, &eo.policy))
+        eo.policy = NULL;
+    snprintf(prov, sizeof prov, "vessel_search winner, from %s", lpm_path);
+    eo.provenance = prov;
+    snprintf(path, sizeof path, "%s/best.onnx", out);
+    if (lpnas_model_export_onnx(best, &eo, path))
+        fprintf(stderr, "vessel_search: %s: %s\n", path, lpnas_last_error());
+}
+
 static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_search *s, const lpnas_dataset *d,
                           const int *va, int nv, double seconds)
 {
@@ -185,7 +199,10 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
     /* masks.png: validation tiles with truth, post-hoc and aligned predictions of the best */
     lpnas_net *best = NULL, *warm = NULL;
     snprintf(path, sizeof path, "%s/best.lpm", out);
-    lpnas_model_load(path, 1, &best, NULL, 0);
+    char best_policy[64] = "fp32";
+    lpnas_model_load(path, 1, &best, best_policy, sizeof best_policy);
+    if (best) /* best.onnx beside best.lpm: the winner for ONNX Runtime / OpenVINO (docs/deploy.md) */
+        export_onnx(best, best_policy, path, out);
     snprintf(path, sizeof path, "%s/best.fp32.lpm", out);
     lpnas_model_load(path, 1, &warm, NULL, 0);
     if (best && warm) {
@@ -245,7 +262,8 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
                 sum.infeasible, sum.duplicates, sum.failed);
         if (ng)
             fprintf(f, "Mean aligned minus post-hoc mIoU over %d fine-tuned candidates: %+.4f.\n", ng, gap / ng);
-        fprintf(f, "\nFiles: results.csv, pareto.csv, best.lpm (aligned weights), best.fp32.lpm (warm-up weights), "
+        fprintf(f, "\nFiles: results.csv, pareto.csv, best.lpm (aligned weights), best.onnx (the same network as ONNX: "
+                   "docs/deploy.md), best.fp32.lpm (warm-up weights), "
                    "pareto.png, masks.png (rows: image, truth, post-hoc, aligned), search.state.\n");
         fclose(f);
     }
@@ -258,7 +276,7 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
     printf("mIoU aligned        %.4f  (%s)\n", sum.miou_aligned, lpnas_policy_name(o->policy));
     printf("candidates          trained %d, infeasible %d, duplicates %d, failed %d\n", sum.evaluated, sum.infeasible,
            sum.duplicates, sum.failed);
-    printf("files               %s/{results.csv,pareto.csv,best.lpm,pareto.png,masks.png,report.md}\n", out);
+    printf("files               %s/{results.csv,pareto.csv,best.lpm,best.onnx,pareto.png,masks.png,report.md}\n", out);
     free(rows);
 }
 
