@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 
+#include "base/cpu.h"
 #include "fp16/policy.h"
 #include "kernels/act.h"
 #include "kernels/shape.h"
@@ -71,5 +72,17 @@ void lpnas_conv2d_backward_ref(float *din, float *dweight, float *dbias, const f
 void lpnas_conv2d_forward_f16acc(float *out, const float *in, const float *weight, const float *bias,
                                  lpnas_shape in_shape, int out_c, const lpnas_conv_params *p, lpnas_act act,
                                  const lpnas_policy *policy, float *workspace);
+/* The same on a chosen code path (clamped to what the CPU has): tests run
+ * every path through it. */
+void lpnas_conv2d_forward_f16acc_isa(float *out, const float *in, const float *weight, const float *bias,
+                                     lpnas_shape in_shape, int out_c, const lpnas_conv_params *p, lpnas_act act,
+                                     const lpnas_policy *policy, float *workspace, lpnas_isa isa);
+/* conv2d_f16acc_avx2.c: false (nothing usable written) when a partial sum
+ * could overflow binary16 or the CPU/compiler lacks AVX2; then the caller
+ * takes the scalar chain. */
+size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape out, const lpnas_conv_params *p);
+bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, const float *bias,
+                              lpnas_shape in_shape, lpnas_shape out_shape, const lpnas_conv_params *p,
+                              float *workspace);
 
 #endif

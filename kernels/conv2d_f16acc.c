@@ -12,8 +12,11 @@
  * binary16 by way of round-to-odd binary32 (convert toward zero, set the
  * last bit if inexact: 24 >= 11 + 2 bits, so the second rounding is exact)
  * and VCVTPS2PH in nearest-even. All roundings are explicit in the
- * instructions, so MXCSR plays no part. Other CPUs, and depthwise convs
- * (one output channel per group), use the scalar lpnas_f16_fma loop. */
+ * instructions, so MXCSR plays no part. AVX2 CPUs (and depthwise convs
+ * and fewer than 4 channels per group on AVX-512 ones) take the binary64
+ * path of conv2d_f16acc_avx2.c; other CPUs, and chains that could
+ * overflow, the scalar lpnas_f16_fma loop. The path follows lpnas_cpu_isa()
+ * (LPNAS_ISA caps it); every path gives the same bits. */
 #include "kernels/conv2d.h"
 
 #include <string.h>
@@ -77,17 +80,22 @@ __attribute__((target("avx512f,avx2,f16c"))) static inline __m512d round16(__m51
 }
 
 /* packed: per group, [K][ogp] weights as binary16 values (floats), ogp =
- * og rounded up to 8 with zero padding; bias16: [G][ogp]. */
+ * og rounded up to 8 with zero padding; bias16: [G][ogp]; xbuf: one
+ * group's input planes rounded to binary16 (as the chain's x). */
 __attribute__((target("avx512f,avx2,f16c"))) static void avx512_path(float *out, const float *in,
                                                                      const float *packed, const float *bias16,
-                                                                     lpnas_shape s, lpnas_shape o,
+                                                                     float *xbuf, lpnas_shape s, lpnas_shape o,
                                                                      const lpnas_conv_params *p)
 {
     int G = p->groups, cg = s.c / G, og = o.c / G;
     int K = cg * p->kh * p->kw, ogp = (og + 7) & ~7;
+    size_t gsize = (size_t)cg * s.h * s.w;
     for (int n = 0; n < s.n; n++)
         for (int g = 0; g < G; g++) {
             const float *wg = packed + (size_t)g * K * ogp;
+            const float *src = in + lpnas_shape_at(s, n, g * cg, 0, 0);
+            for (size_t i = 0; i < gsize; i++)
+                xbuf[i] = lpnas_f16_to_f32((lpnas_f16){h_of(src[i])});
             for (int oc0 = 0; oc0 < og; oc0 += 8) {
                 int lanes = og - oc0 < 8 ? og - oc0 : 8;
                 __m512d b = _mm512_cvtps_pd(_mm256_loadu_ps(bias16 + (size_t)g * ogp + oc0));
@@ -101,7 +109,7 @@ __attribute__((target("avx512f,avx2,f16c"))) static void avx512_path(float *out,
                             acc[j] = b;
                         int k = 0;
                         for (int ci = 0; ci < cg; ci++) {
-                            const float *plane = in + lpnas_shape_at(s, n, g * cg + ci, 0, 0);
+                            const float *plane = xbuf + (size_t)ci * s.h * s.w;
                             for (int ky = 0; ky < p->kh; ky++) {
                                 int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
                                 if (iy < 0 || iy >= s.h) {
@@ -135,17 +143,18 @@ __attribute__((target("avx512f,avx2,f16c"))) static void avx512_path(float *out,
 }
 #endif
 
-void lpnas_conv2d_forward_f16acc(float *out, const float *in, const float *weight, const float *bias,
-                                 lpnas_shape s, int out_c, const lpnas_conv_params *p, lpnas_act act,
-                                 const lpnas_policy *policy, float *ws)
+void lpnas_conv2d_forward_f16acc_isa(float *out, const float *in, const float *weight, const float *bias,
+                                     lpnas_shape s, int out_c, const lpnas_conv_params *p, lpnas_act act,
+                                     const lpnas_policy *policy, float *ws, lpnas_isa isa)
 {
     lpnas_shape o = {0, 0, 0, 0};
     lpnas_conv2d_check(s, out_c, p, &o);
     int G = p->groups, cg = s.c / G, og = out_c / G;
     int K = cg * p->kh * p->kw;
     bool done = false;
+    isa = lpnas_cpu_isa_clamp(isa);
 #ifdef HAVE_AVX512_PATH
-    if (og >= 4 && lpnas_f16_cpu_has_avx512()) {
+    if (og >= 4 && isa >= LPNAS_ISA_AVX512) {
         /* pack: weights to binary16 values, [g][k][ogp] zero-padded; biases after */
         int ogp = (og + 7) & ~7;
         float *packed = ws, *bias16 = ws + (size_t)G * K * ogp;
@@ -156,10 +165,12 @@ void lpnas_conv2d_forward_f16acc(float *out, const float *in, const float *weigh
                 packed[((size_t)g * K + k) * ogp + ol] = lpnas_f16_to_f32((lpnas_f16){h_of(weight[(size_t)oc * K + k])});
             bias16[(size_t)g * ogp + ol] = lpnas_f16_to_f32((lpnas_f16){h_of(bias ? bias[oc] : 0.0f)});
         }
-        avx512_path(out, in, packed, bias16, s, o, p);
+        avx512_path(out, in, packed, bias16, bias16 + (size_t)G * ogp, s, o, p);
         done = true;
     }
 #endif
+    if (!done && isa >= LPNAS_ISA_AVX2)
+        done = lpnas_conv2d_f16acc_avx2(out, in, weight, bias, s, o, p, ws);
     if (!done)
         scalar_path(out, in, weight, bias, s, o, p);
     size_t P = (size_t)o.h * o.w;
@@ -167,5 +178,11 @@ void lpnas_conv2d_forward_f16acc(float *out, const float *in, const float *weigh
         for (int c = 0; c < o.c; c++)
             lpnas_act_apply_array(act, out + lpnas_shape_at(o, n, c, 0, 0), P);
     lpnas_policy_round(policy, out, lpnas_shape_numel(o)); /* flush rule; values are already binary16 */
-    (void)cg;
+}
+
+void lpnas_conv2d_forward_f16acc(float *out, const float *in, const float *weight, const float *bias,
+                                 lpnas_shape s, int out_c, const lpnas_conv_params *p, lpnas_act act,
+                                 const lpnas_policy *policy, float *ws)
+{
+    lpnas_conv2d_forward_f16acc_isa(out, in, weight, bias, s, out_c, p, act, policy, ws, lpnas_cpu_isa());
 }

@@ -211,6 +211,68 @@ START_TEST(fp16_accumulate_bit_exact)
 }
 END_TEST
 
+/* Every fp16-accumulate code path this CPU has (portable, AVX2, AVX-512),
+ * bit for bit against the lpnas_f16_fma chain: dense, grouped, depthwise
+ * with vector interiors (stride 1 and 2), tiny values (subnormal partial
+ * sums and -0), and sums near 65504 (the bound sends them to the scalar
+ * chain, overflowing to inf like the reference). */
+static void f16acc_case(const conv_case *k, float scale_in, float scale_w, lpnas_isa isa, const char *what)
+{
+    const lpnas_policy *acc16;
+    lpnas_policy_get("myriadx-fp16acc", &acc16);
+    lpnas_conv_params p = params_of(k);
+    lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
+    ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
+    size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o);
+    size_t nw = (size_t)k->oc * (k->c / k->groups) * k->kh * k->kw;
+    float *in = malloc(ni * 4), *w = malloc(nw * 4), *b = malloc((size_t)k->oc * 4);
+    fill(in, ni);
+    fill(w, nw);
+    fill(b, (size_t)k->oc);
+    for (size_t i = 0; i < ni; i++)
+        in[i] *= scale_in;
+    for (size_t i = 0; i < nw; i++)
+        w[i] *= scale_w;
+    in[0] = -0.0f; /* signed zeros in the chains */
+    w[0] = 0.0f;
+    float *fast = malloc(no * 4), *ref = malloc(no * 4);
+    float *ws = malloc((lpnas_conv2d_workspace(s, k->oc, &p) + 1) * 4);
+    lpnas_conv2d_forward_f16acc_isa(fast, in, w, k->bias ? b : NULL, s, k->oc, &p, LPNAS_KACT_NONE, acc16, ws, isa);
+    lpnas_conv2d_forward_ref(ref, in, w, k->bias ? b : NULL, s, k->oc, &p, LPNAS_KACT_NONE, acc16);
+    for (size_t i = 0; i < no; i++)
+        LPNAS_REQUIRE(memcmp(&fast[i], &ref[i], 4) == 0, "%s path %s out[%zu]: %a vs %a", what, lpnas_isa_name(isa), i,
+                      (double)fast[i], (double)ref[i]);
+    free(in), free(w), free(b), free(fast), free(ref), free(ws);
+}
+
+START_TEST(fp16_accumulate_every_path)
+{
+    const conv_case cases[] = {
+        {1, 16, 9, 21, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   /* dense, channel tail, interior and border pixels */
+        {2, 8, 6, 19, 12, 3, 3, 2, 1, 1, 0, 1, 1, 2, 1},    /* grouped, stride 2 rows */
+        {1, 3, 5, 30, 2, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0},     /* 1x1, 2 channels */
+        {2, 5, 7, 40, 5, 3, 3, 1, 1, 1, 1, 1, 1, 5, 1},     /* depthwise, vector interior */
+        {1, 4, 9, 45, 4, 3, 3, 2, 2, 1, 1, 1, 1, 4, 0},     /* depthwise stride 2 */
+        {1, 3, 6, 37, 3, 5, 5, 1, 1, 4, 4, 2, 2, 3, 1},     /* depthwise 5x5 dilation 2 */
+    };
+    lpnas_isa det = lpnas_cpu_isa_detected();
+    for (int isa = LPNAS_ISA_PORTABLE; isa <= (int)det; isa++)
+        for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+            char what[64];
+            snprintf(what, sizeof what, "case %zu", t);
+            f16acc_case(&cases[t], 8.0f, 1.0f, (lpnas_isa)isa, what);
+            snprintf(what, sizeof what, "case %zu tiny", t);
+            f16acc_case(&cases[t], 0x1p-9f, 0x1p-8f, (lpnas_isa)isa, what); /* products near 2^-17..2^-24 */
+            snprintf(what, sizeof what, "case %zu huge", t);
+            f16acc_case(&cases[t], 3000.0f, 40.0f, (lpnas_isa)isa, what); /* partial sums overflow */
+        }
+    /* the dispatch: LPNAS_ISA caps the path (set by tools/run_tests.sh callers); clamping never goes above the CPU */
+    ck_assert_int_le(lpnas_cpu_isa(), det);
+    ck_assert_int_eq(lpnas_cpu_isa_clamp(LPNAS_ISA_AVX512), det);
+    ck_assert_int_eq(lpnas_cpu_isa_clamp(LPNAS_ISA_PORTABLE), LPNAS_ISA_PORTABLE);
+}
+END_TEST
+
 START_TEST(bad_shapes)
 {
     lpnas_shape s = {1, 4, 8, 8}, o;
@@ -298,6 +360,7 @@ static Suite *suite(void)
     tcase_add_test(t, fp32_fast_matches_reference);
     tcase_add_test(t, fp32_accumulate_policy);
     tcase_add_test(t, fp16_accumulate_bit_exact);
+    tcase_add_test(t, fp16_accumulate_every_path);
     tcase_add_test(t, bad_shapes);
     tcase_add_test(t, concurrent_workers_same_bits);
     suite_add_tcase(s, t);
