@@ -137,6 +137,48 @@ AVX2_TARGET static inline __m256d step16(__m256d w, __m256d x, __m256d acc, cons
     return _mm256_or_pd(r, _mm256_and_pd(s, c->signmask));
 }
 
+/* npix output pixels from (oy, ox0) for 4 output channels from oc0. npix
+ * and inside are constants at each call, so acc[] lives in registers;
+ * inside: every tap column of every pixel is in the image (no checks). */
+AVX2_TARGET static inline __attribute__((always_inline)) void
+dense_px(float *out, const double *xin, const double *wg, __m256d b, lpnas_shape s, lpnas_shape o,
+         const lpnas_conv_params *p, int n, int oc, int lanes, int ogp, int oy, int ox0, const int npix,
+         const bool inside, const r16_consts *c)
+{
+    int cg = s.c / p->groups;
+    size_t plane = (size_t)s.h * s.w;
+    __m256d acc[PIX];
+    for (int j = 0; j < npix; j++)
+        acc[j] = b;
+    int k = 0;
+    for (int ci = 0; ci < cg; ci++) {
+        const double *pl = xin + (size_t)ci * plane;
+        for (int ky = 0; ky < p->kh; ky++) {
+            int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
+            if (iy < 0 || iy >= s.h) {
+                k += p->kw;
+                continue;
+            }
+            const double *row = pl + (size_t)iy * s.w;
+            for (int kx = 0; kx < p->kw; kx++, k++) {
+                __m256d w = _mm256_load_pd(wg + (size_t)k * ogp);
+                int ix0 = ox0 * p->stride_w - p->pad_w + kx * p->dil_w;
+                for (int j = 0; j < npix; j++) {
+                    int ix = ix0 + j * p->stride_w;
+                    if (inside || (ix >= 0 && ix < s.w))
+                        acc[j] = step16(w, _mm256_broadcast_sd(row + ix), acc[j], c);
+                }
+            }
+        }
+    }
+    for (int j = 0; j < npix; j++) {
+        double tmp[4];
+        _mm256_storeu_pd(tmp, acc[j]);
+        for (int l = 0; l < lanes; l++) /* exact: binary16 values */
+            out[lpnas_shape_at(o, n, oc + l, oy, ox0 + j)] = (float)tmp[l];
+    }
+}
+
 /* Dense/grouped: packed [g][k][ogp] binary16 weights as doubles, ogp = og
  * rounded up to 4 (zero lanes are computed and dropped); bias16 [g][ogp]. */
 AVX2_TARGET static void dense(float *out, const double *xin, const double *packed, const double *bias16,
@@ -146,7 +188,6 @@ AVX2_TARGET static void dense(float *out, const double *xin, const double *packe
     int K = cg * p->kh * p->kw, ogp = (og + 3) & ~3;
     const double *wg = packed + (size_t)g * K * ogp;
     r16_consts c = r16_make();
-    size_t plane = (size_t)s.h * s.w;
     /* output columns whose every tap column is inside the image */
     int xa = (p->pad_w + p->stride_w - 1) / p->stride_w;
     int last = s.w - 1 + p->pad_w - (p->kw - 1) * p->dil_w;
@@ -154,48 +195,19 @@ AVX2_TARGET static void dense(float *out, const double *xin, const double *packe
     if (xb > o.w)
         xb = o.w;
     for (int oc0 = 0; oc0 < og; oc0 += 4) {
-        int lanes = og - oc0 < 4 ? og - oc0 : 4;
+        int lanes = og - oc0 < 4 ? og - oc0 : 4, oc = g * og + oc0;
         __m256d b = _mm256_loadu_pd(bias16 + (size_t)g * ogp + oc0);
-        for (int oy = 0; oy < o.h; oy++)
-            for (int ox0 = 0; ox0 < o.w; ox0 += PIX) {
-                int npix = o.w - ox0 < PIX ? o.w - ox0 : PIX;
-                bool inside = ox0 >= xa && ox0 + PIX <= xb;
-                __m256d acc[PIX];
-                for (int j = 0; j < PIX; j++)
-                    acc[j] = b;
-                int k = 0;
-                for (int ci = 0; ci < cg; ci++) {
-                    const double *pl = xin + (size_t)ci * plane;
-                    for (int ky = 0; ky < p->kh; ky++) {
-                        int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
-                        if (iy < 0 || iy >= s.h) {
-                            k += p->kw;
-                            continue;
-                        }
-                        const double *row = pl + (size_t)iy * s.w;
-                        for (int kx = 0; kx < p->kw; kx++, k++) {
-                            __m256d w = _mm256_load_pd(wg + (size_t)k * ogp + oc0);
-                            int ix0 = ox0 * p->stride_w - p->pad_w + kx * p->dil_w;
-                            if (inside) {
-                                for (int j = 0; j < PIX; j++)
-                                    acc[j] = step16(w, _mm256_broadcast_sd(row + ix0 + j * p->stride_w), acc[j], &c);
-                            } else {
-                                for (int j = 0; j < npix; j++) {
-                                    int ix = ix0 + j * p->stride_w;
-                                    if (ix >= 0 && ix < s.w)
-                                        acc[j] = step16(w, _mm256_broadcast_sd(row + ix), acc[j], &c);
-                                }
-                            }
-                        }
-                    }
-                }
-                for (int j = 0; j < npix; j++) {
-                    double tmp[4];
-                    _mm256_storeu_pd(tmp, acc[j]);
-                    for (int l = 0; l < lanes; l++) /* exact: binary16 values */
-                        out[lpnas_shape_at(o, n, g * og + oc0 + l, oy, ox0 + j)] = (float)tmp[l];
-                }
+        for (int oy = 0; oy < o.h; oy++) {
+            int ox0 = 0;
+            for (; ox0 + PIX <= o.w; ox0 += PIX) {
+                if (ox0 >= xa && ox0 + PIX <= xb)
+                    dense_px(out, xin, wg + oc0, b, s, o, p, n, oc, lanes, ogp, oy, ox0, PIX, true, &c);
+                else
+                    dense_px(out, xin, wg + oc0, b, s, o, p, n, oc, lanes, ogp, oy, ox0, PIX, false, &c);
             }
+            for (; ox0 < o.w; ox0++)
+                dense_px(out, xin, wg + oc0, b, s, o, p, n, oc, lanes, ogp, oy, ox0, 1, false, &c);
+        }
     }
 }
 
