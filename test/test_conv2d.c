@@ -273,6 +273,54 @@ START_TEST(fp16_accumulate_every_path)
 }
 END_TEST
 
+/* The FP32 depthwise loops give the same bits on every path this CPU has
+ * (forward, backward with and without din), strides 1 and 2, widths with
+ * 8-column blocks and tails. */
+START_TEST(depthwise_paths_same_bits)
+{
+    const conv_case cases[] = {
+        {2, 3, 9, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 0},
+        {1, 4, 11, 29, 4, 3, 3, 2, 2, 1, 1, 1, 1, 4, 0},
+        {1, 2, 8, 21, 2, 5, 5, 1, 1, 4, 4, 2, 2, 2, 0},
+    };
+    lpnas_isa det = lpnas_cpu_isa_detected();
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        const conv_case *k = &cases[t];
+        lpnas_conv_params p = params_of(k);
+        lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
+        ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
+        size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o), nw = (size_t)k->c * k->kh * k->kw;
+        float *in = malloc(ni * 4), *w = malloc(nw * 4), *g = malloc(no * 4);
+        fill(in, ni), fill(w, nw), fill(g, no);
+        float *out[3], *din[3], *dw[3];
+        for (int isa = 0; isa <= (int)det; isa++) {
+            out[isa] = malloc(no * 4), din[isa] = calloc(ni, 4), dw[isa] = calloc(nw, 4);
+            lpnas_conv2d_dw_forward_isa(out[isa], in, w, s, o, &p, (lpnas_isa)isa);
+            lpnas_conv2d_dw_backward_isa(din[isa], dw[isa], g, in, w, s, o, &p, (lpnas_isa)isa);
+            lpnas_conv2d_dw_backward_isa(NULL, dw[isa], g, in, w, s, o, &p, (lpnas_isa)isa); /* dw twice */
+            if (isa > 0) {
+                ck_assert_msg(!memcmp(out[isa], out[0], no * 4), "case %zu forward %s", t, lpnas_isa_name(isa));
+                ck_assert_msg(!memcmp(din[isa], din[0], ni * 4), "case %zu din %s", t, lpnas_isa_name(isa));
+                ck_assert_msg(!memcmp(dw[isa], dw[0], nw * 4), "case %zu dw %s", t, lpnas_isa_name(isa));
+            }
+        }
+        /* and the portable path against the reference loops */
+        float *ref = malloc(no * 4), *rdin = calloc(ni, 4), *rdw = calloc(nw, 4);
+        lpnas_conv2d_forward_ref(ref, in, w, NULL, s, k->oc, &p, LPNAS_KACT_NONE, NULL);
+        lpnas_conv2d_backward_ref(rdin, rdw, NULL, g, in, w, s, k->oc, &p);
+        for (size_t i = 0; i < no; i++)
+            LPNAS_REQUIRE(fabsf(out[0][i] - ref[i]) <= 1e-5f * (1 + fabsf(ref[i])), "case %zu out[%zu]", t, i);
+        for (size_t i = 0; i < ni; i++)
+            LPNAS_REQUIRE(fabsf(din[0][i] - rdin[i]) <= 1e-5f * (1 + fabsf(rdin[i])), "case %zu din[%zu]", t, i);
+        for (size_t i = 0; i < nw; i++)
+            LPNAS_REQUIRE(fabsf(dw[0][i] - 2 * rdw[i]) <= 1e-4f * (1 + fabsf(rdw[i])), "case %zu dw[%zu]", t, i);
+        for (int isa = 0; isa <= (int)det; isa++)
+            free(out[isa]), free(din[isa]), free(dw[isa]);
+        free(in), free(w), free(g), free(ref), free(rdin), free(rdw);
+    }
+}
+END_TEST
+
 START_TEST(bad_shapes)
 {
     lpnas_shape s = {1, 4, 8, 8}, o;
@@ -361,6 +409,7 @@ static Suite *suite(void)
     tcase_add_test(t, fp32_accumulate_policy);
     tcase_add_test(t, fp16_accumulate_bit_exact);
     tcase_add_test(t, fp16_accumulate_every_path);
+    tcase_add_test(t, depthwise_paths_same_bits);
     tcase_add_test(t, bad_shapes);
     tcase_add_test(t, concurrent_workers_same_bits);
     suite_add_tcase(s, t);
