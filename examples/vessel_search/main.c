@@ -43,6 +43,9 @@ static void usage(FILE *f)
             "                        search.state (default out/search)\n"
             "  --resume              continue the search saved in --out\n"
             "  --raw-inputs          no input normalization: networks see raw sensor values (an experiment)\n"
+            "  --prune / --no-prune  median pruner: stop a candidate whose FP32 validation mIoU at a\n"
+            "                        checkpoint is below the median of earlier ones (default on)\n"
+            "  --prune-warmup N      first checkpoint, in warm-up steps (default 40; then every 20)\n"
             "  --help                this text\n"
             "\n"
             "Ctrl-C stops after saving; --resume continues. Exit: 0 done, 1 error, 2 bad options,\n"
@@ -189,8 +192,8 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
     printf("mIoU FP32           %.4f\n", sum.miou_fp32);
     printf("mIoU post-hoc       %.4f  (%s)\n", sum.miou_posthoc, lpnas_policy_name(o->policy));
     printf("mIoU aligned        %.4f  (%s)\n", sum.miou_aligned, lpnas_policy_name(o->policy));
-    printf("candidates          trained %d, infeasible %d, duplicates %d, failed %d\n", sum.evaluated, sum.infeasible,
-           sum.duplicates, sum.failed);
+    printf("candidates          trained %d, infeasible %d, duplicates %d, failed %d, pruned %d\n", sum.evaluated,
+           sum.infeasible, sum.duplicates, sum.failed, sum.pruned);
     printf("files               %s/{results.csv,pareto.csv,best.lpm,pareto.png,masks.png,report.md}\n", out);
     free(rows);
 }
@@ -227,6 +230,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--out") && has) out = argv[++i];
         else if (!strcmp(a, "--resume")) o.resume = true;
         else if (!strcmp(a, "--raw-inputs")) o.raw_inputs = true;
+        else if (!strcmp(a, "--prune")) o.prune = true;
+        else if (!strcmp(a, "--no-prune")) o.prune = false;
         else if (!strcmp(a, "--strategy") && has) {
             const char *sname = argv[++i];
             if (!strcmp(sname, "random")) o.strategy = LPNAS_SEARCH_RANDOM;
@@ -251,6 +256,7 @@ int main(int argc, char **argv)
         NUM("--population", 2, 4096, o.population = (int)v)
         NUM("--evaluations", 1, 1000000, o.evaluations = (int)v)
         NUM("--warmup-steps", 1, 1e7, o.warmup_steps = (int)v)
+        NUM("--prune-warmup", 1, 1e7, o.prune_warmup = (int)v)
         NUM("--finetune-steps", 0, 1e7, o.finetune_steps = (int)v)
         NUM("--workers", 1, 256, o.workers = (int)v)
         NUM("--seed", 0, 1e15, o.seed = (uint64_t)v)
