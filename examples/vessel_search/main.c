@@ -46,6 +46,7 @@ static void usage(FILE *f)
             "  --prune / --no-prune  median pruner: stop a candidate whose FP32 validation mIoU at a\n"
             "                        checkpoint is below the median of earlier ones (default on)\n"
             "  --prune-warmup N      first checkpoint, in warm-up steps (default 40; then every 20)\n"
+            "  --prune-startup N     finished candidates before any pruning (default 5)\n"
             "  --help                this text\n"
             "\n"
             "Ctrl-C stops after saving; --resume continues. Exit: 0 done, 1 error, 2 bad options,\n"
@@ -257,6 +258,7 @@ int main(int argc, char **argv)
         NUM("--evaluations", 1, 1000000, o.evaluations = (int)v)
         NUM("--warmup-steps", 1, 1e7, o.warmup_steps = (int)v)
         NUM("--prune-warmup", 1, 1e7, o.prune_warmup = (int)v)
+        NUM("--prune-startup", 1, 1e6, o.prune_startup = (int)v)
         NUM("--finetune-steps", 0, 1e7, o.finetune_steps = (int)v)
         NUM("--workers", 1, 256, o.workers = (int)v)
         NUM("--seed", 0, 1e15, o.seed = (uint64_t)v)
