@@ -69,11 +69,7 @@ size_t lpnas_conv2d_workspace(lpnas_shape in, int out_c, const lpnas_conv_params
     size_t cg = (size_t)(in.c / p->groups);
     size_t K = cg * (size_t)p->kh * (size_t)p->kw, P = (size_t)o.h * (size_t)o.w;
     size_t gemm = is_depthwise(in, out_c, p) ? 0 : 2 * K * P; /* col + dcol */
-    size_t ogp = (size_t)((out_c / p->groups + 7) & ~7);
-    size_t f16acc = (K + 1) * (size_t)p->groups * ogp;        /* packed weights and biases, conv2d_f16acc.c */
-    size_t avx2 = lpnas_conv2d_f16acc_avx2_workspace(in, o, p);
-    if (avx2 > f16acc)
-        f16acc = avx2;
+    size_t f16acc = lpnas_conv2d_f16acc_avx2_workspace(in, o, p); /* packed weights, biases, inputs */
     return gemm > f16acc ? gemm : f16acc;
 }
 

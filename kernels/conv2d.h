@@ -79,7 +79,8 @@ void lpnas_conv2d_forward_f16acc_isa(float *out, const float *in, const float *w
                                      const lpnas_policy *policy, float *workspace, lpnas_isa isa);
 /* conv2d_f16acc_avx2.c: false (nothing usable written) when a partial sum
  * could overflow binary16 or the CPU/compiler lacks AVX2; then the caller
- * takes the scalar chain. */
+ * takes the scalar chain. wide: dense convs in 8 AVX-512 lanes (only when
+ * the CPU has AVX-512F). */
 /* conv2d_depthwise.c: the FP32 depthwise loops (out is overwritten; din
  * may be NULL; din and dw are added into) on a chosen path, clamped to the
  * CPU; every path gives the same bits. */
@@ -91,6 +92,6 @@ void lpnas_conv2d_dw_backward_isa(float *din, float *dw, const float *dout, cons
 size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape out, const lpnas_conv_params *p);
 bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, const float *bias,
                               lpnas_shape in_shape, lpnas_shape out_shape, const lpnas_conv_params *p,
-                              float *workspace);
+                              float *workspace, bool wide);
 
 #endif

@@ -211,6 +211,96 @@ AVX2_TARGET static void dense(float *out, const double *xin, const double *packe
     }
 }
 
+/* ---- the same dense kernel with 8 binary64 lanes (AVX-512F) ---------- */
+
+#define AVX512_TARGET __attribute__((target("avx512f,avx2,fma,f16c")))
+
+/* step16 on 8 lanes: the same operations (AVX-512F has no double-precision
+ * AND/OR without DQ; the integer forms are the same bits). */
+AVX512_TARGET static inline __m512d step16_512(__m512d w, __m512d x, __m512d acc)
+{
+    const __m512i expmask = _mm512_set1_epi64(0x7FF0000000000000LL), min_e = _mm512_set1_epi64(0x3F10000000000000LL);
+    const __m512i magic = _mm512_set1_epi64((42LL << 52) | (1LL << 51));
+    const __m512i signmask = _mm512_set1_epi64((long long)0x8000000000000000ULL);
+    __m512d s = _mm512_fmadd_pd(w, x, acc);
+    __m512i si = _mm512_castpd_si512(s);
+    __m512i e = _mm512_max_epi32(_mm512_and_si512(si, expmask), min_e);
+    __m512d m = _mm512_castsi512_pd(_mm512_add_epi64(e, magic));
+    __m512d r = _mm512_sub_pd(_mm512_add_pd(s, m), m);
+    return _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(r), _mm512_and_si512(si, signmask)));
+}
+
+AVX512_TARGET static inline __attribute__((always_inline)) void
+dense_px512(float *out, const double *xin, const double *wg, __m512d b, __mmask8 lm, lpnas_shape s, lpnas_shape o,
+            const lpnas_conv_params *p, int n, int oc, int lanes, int ogp, int oy, int ox0, const int npix,
+            const bool inside)
+{
+    int cg = s.c / p->groups;
+    size_t plane = (size_t)s.h * s.w;
+    __m512d acc[PIX];
+    for (int j = 0; j < npix; j++)
+        acc[j] = b;
+    int k = 0;
+    for (int ci = 0; ci < cg; ci++) {
+        const double *pl = xin + (size_t)ci * plane;
+        for (int ky = 0; ky < p->kh; ky++) {
+            int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
+            if (iy < 0 || iy >= s.h) {
+                k += p->kw;
+                continue;
+            }
+            const double *row = pl + (size_t)iy * s.w;
+            for (int kx = 0; kx < p->kw; kx++, k++) {
+                __m512d w = _mm512_maskz_loadu_pd(lm, wg + (size_t)k * ogp);
+                int ix0 = ox0 * p->stride_w - p->pad_w + kx * p->dil_w;
+                for (int j = 0; j < npix; j++) {
+                    int ix = ix0 + j * p->stride_w;
+                    if (inside || (ix >= 0 && ix < s.w))
+                        acc[j] = step16_512(w, _mm512_set1_pd(row[ix]), acc[j]);
+                }
+            }
+        }
+    }
+    for (int j = 0; j < npix; j++) {
+        double tmp[8];
+        _mm512_storeu_pd(tmp, acc[j]);
+        for (int l = 0; l < lanes; l++) /* exact: binary16 values */
+            out[lpnas_shape_at(o, n, oc + l, oy, ox0 + j)] = (float)tmp[l];
+    }
+}
+
+/* 8 output channels per vector; the [g][k][ogp] packing (ogp a multiple of
+ * 4) is read with a lane mask where fewer than 8 remain. */
+AVX512_TARGET static void dense512(float *out, const double *xin, const double *packed, const double *bias16,
+                                   lpnas_shape s, lpnas_shape o, const lpnas_conv_params *p, int n, int g)
+{
+    int G = p->groups, cg = s.c / G, og = o.c / G;
+    int K = cg * p->kh * p->kw, ogp = (og + 3) & ~3;
+    const double *wg = packed + (size_t)g * K * ogp;
+    int xa = (p->pad_w + p->stride_w - 1) / p->stride_w;
+    int last = s.w - 1 + p->pad_w - (p->kw - 1) * p->dil_w;
+    int xb = last < 0 ? 0 : last / p->stride_w + 1;
+    if (xb > o.w)
+        xb = o.w;
+    for (int oc0 = 0; oc0 < og; oc0 += 8) {
+        int lanes = og - oc0 < 8 ? og - oc0 : 8, oc = g * og + oc0;
+        int avail = ogp - oc0 < 8 ? ogp - oc0 : 8; /* packed lanes that exist (zero beyond og) */
+        __mmask8 lm = (__mmask8)((1u << avail) - 1u);
+        __m512d b = _mm512_maskz_loadu_pd(lm, bias16 + (size_t)g * ogp + oc0);
+        for (int oy = 0; oy < o.h; oy++) {
+            int ox0 = 0;
+            for (; ox0 + PIX <= o.w; ox0 += PIX) {
+                if (ox0 >= xa && ox0 + PIX <= xb)
+                    dense_px512(out, xin, wg + oc0, b, lm, s, o, p, n, oc, lanes, ogp, oy, ox0, PIX, true);
+                else
+                    dense_px512(out, xin, wg + oc0, b, lm, s, o, p, n, oc, lanes, ogp, oy, ox0, PIX, false);
+            }
+            for (; ox0 < o.w; ox0++)
+                dense_px512(out, xin, wg + oc0, b, lm, s, o, p, n, oc, lanes, ogp, oy, ox0, 1, false);
+        }
+    }
+}
+
 AVX2_TARGET static inline __m256d dw_load(const double *row, int ix, int stride)
 {
     if (stride == 1)
@@ -328,7 +418,7 @@ size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape o, const l
 }
 
 bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, const float *bias, lpnas_shape s,
-                              lpnas_shape o, const lpnas_conv_params *p, float *ws)
+                              lpnas_shape o, const lpnas_conv_params *p, float *ws, bool wide)
 {
     int G = p->groups, cg = s.c / G, og = o.c / G;
     int K = cg * p->kh * p->kw, ogp = (og + 3) & ~3;
@@ -367,7 +457,10 @@ bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, 
                     k16[k] = packed[((size_t)g * K + k) * ogp];
                 depthwise(out, xin, k16, bias16[(size_t)g * ogp], s, o, p, n, g);
             } else {
-                dense(out, xin, packed, bias16, s, o, p, n, g);
+                if (wide)
+                    dense512(out, xin, packed, bias16, s, o, p, n, g);
+                else
+                    dense(out, xin, packed, bias16, s, o, p, n, g);
             }
         }
     return true;
@@ -380,9 +473,9 @@ size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape o, const l
 }
 
 bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, const float *bias, lpnas_shape s,
-                              lpnas_shape o, const lpnas_conv_params *p, float *ws)
+                              lpnas_shape o, const lpnas_conv_params *p, float *ws, bool wide)
 {
-    (void)out, (void)in, (void)weight, (void)bias, (void)s, (void)o, (void)p, (void)ws;
+    (void)out, (void)in, (void)weight, (void)bias, (void)s, (void)o, (void)p, (void)ws, (void)wide;
     return false;
 }
 #endif
