@@ -178,8 +178,8 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
                 sum.params, sum.latency_ms, sum.miou_fp32, lpnas_policy_name(o->policy), sum.miou_posthoc);
         fprintf(f, "| mIoU aligned (%s) | %.4f |\n| vessel IoU | %.4f |\n\n", lpnas_policy_name(o->policy),
                 sum.miou_aligned, sum.vessel_iou);
-        fprintf(f, "## Over all candidates\n\ntrained %d, infeasible %d, duplicates %d, failed %d.\n", sum.evaluated,
-                sum.infeasible, sum.duplicates, sum.failed);
+        fprintf(f, "## Over all candidates\n\ntrained %d (pruned %d), infeasible %d, duplicates %d, failed %d.\n",
+                sum.evaluated, sum.pruned, sum.infeasible, sum.duplicates, sum.failed);
         if (ng)
             fprintf(f, "Mean aligned minus post-hoc mIoU over %d fine-tuned candidates: %+.4f.\n", ng, gap / ng);
         fprintf(f, "\nFiles: results.csv, pareto.csv, best.lpm (aligned weights), best.fp32.lpm (warm-up weights), "
