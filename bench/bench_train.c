@@ -294,6 +294,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* lines as they come: the runs are long */
     lpnas_blas_single_thread();
     printf("bench_train: training throughput, batch 16, Adam, one thread per training\n");
     lpnas_bench_print_machine();
