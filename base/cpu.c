@@ -80,12 +80,7 @@ static void detect(void)
         if ((f & (F_AVX512F | F_ZMM)) == (F_AVX512F | F_ZMM))
             detected_isa = LPNAS_ISA_AVX512;
     }
-    env_cap = LPNAS_ISA_AVX512;
-    const char *e = getenv("LPNAS_ISA");
-    if (e && !strcmp(e, "portable"))
-        env_cap = LPNAS_ISA_PORTABLE;
-    else if (e && !strcmp(e, "avx2"))
-        env_cap = LPNAS_ISA_AVX2;
+    env_cap = lpnas_isa_parse(getenv("LPNAS_ISA"));
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (f & names[i].bit) {
             if (feat_text[0])
@@ -112,6 +107,15 @@ lpnas_isa lpnas_cpu_isa(void)
 {
     pthread_once(&once, detect);
     return lpnas_cpu_isa_clamp(env_cap);
+}
+
+lpnas_isa lpnas_isa_parse(const char *text)
+{
+    if (text && !strcmp(text, "portable"))
+        return LPNAS_ISA_PORTABLE;
+    if (text && !strcmp(text, "avx2"))
+        return LPNAS_ISA_AVX2;
+    return LPNAS_ISA_AVX512; /* "avx512", unset or anything else: no cap */
 }
 
 const char *lpnas_isa_name(lpnas_isa isa)

@@ -20,6 +20,8 @@ lpnas_isa lpnas_cpu_isa_detected(void); /* what the hardware has, ignoring LPNAS
 lpnas_isa lpnas_cpu_isa(void);          /* detected, capped by LPNAS_ISA */
 lpnas_isa lpnas_cpu_isa_clamp(lpnas_isa want); /* min(want, detected) */
 const char *lpnas_isa_name(lpnas_isa isa);     /* "portable", "avx2", "avx512" */
+/* The cap an LPNAS_ISA value sets: portable, avx2; avx512, NULL or anything else: none. */
+lpnas_isa lpnas_isa_parse(const char *text);
 /* "sse2 avx avx2 fma f16c avx512f avx512_fp16 ..." of the flags the library knows. */
 const char *lpnas_cpu_features(void);
 

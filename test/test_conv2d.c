@@ -270,6 +270,13 @@ START_TEST(fp16_accumulate_every_path)
     ck_assert_int_le(lpnas_cpu_isa(), det);
     ck_assert_int_eq(lpnas_cpu_isa_clamp(LPNAS_ISA_AVX512), det);
     ck_assert_int_eq(lpnas_cpu_isa_clamp(LPNAS_ISA_PORTABLE), LPNAS_ISA_PORTABLE);
+    ck_assert_int_eq(lpnas_isa_parse("portable"), LPNAS_ISA_PORTABLE);
+    ck_assert_int_eq(lpnas_isa_parse("avx2"), LPNAS_ISA_AVX2);
+    ck_assert_int_eq(lpnas_isa_parse("avx512"), LPNAS_ISA_AVX512);
+    ck_assert_int_eq(lpnas_isa_parse(NULL), LPNAS_ISA_AVX512);
+    ck_assert_int_eq(lpnas_isa_parse("sse9"), LPNAS_ISA_AVX512);
+    ck_assert_str_eq(lpnas_isa_name(lpnas_isa_parse("avx2")), "avx2");
+    ck_assert_ptr_nonnull(lpnas_cpu_features());
 }
 END_TEST
 
