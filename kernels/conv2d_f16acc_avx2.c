@@ -29,8 +29,10 @@
  * default nearest-even mode like all its FP32 kernels (MXCSR is never
  * changed by liblpnas).
  *
- * Dense and grouped convs: 4 output channels per vector (one broadcast x,
- * one packed weight vector per tap), PIX output pixels in flight so the
+ * Dense and grouped convs: 4 output channels per vector (8 in the AVX-512F
+ * variant, dense512; the same operations on wider registers), one
+ * broadcast x and one packed weight vector per tap, PIX output pixels in
+ * flight so the
  * 6-operation dependent chain per step overlaps. Depthwise: 4 adjacent
  * output pixels per vector (stride 1 loads are contiguous), 4 vectors in
  * flight; border pixels take the scalar chain. */
