@@ -1,8 +1,9 @@
 /* make bench: conv2d throughput, one thread, for shapes of ~100k-parameter
  * segmentation nets. Per shape: GFLOP/s (2 x MACs / s) forward and backward
  * of the FP32 path, the device fp32-accumulate path (myriadx) and the
- * fp16-accumulate path (myriadx-fp16acc), each as a ratio to FP32 in the
- * same run; and single-core OpenBLAS sgemm at the 3x3 conv's GEMM shape. */
+ * fp16-accumulate path (myriadx-fp16acc) on its AVX2 code path and, where
+ * the CPU has it, its AVX-512 one, each as a ratio to FP32 in the same run;
+ * and single-core OpenBLAS sgemm at the 3x3 conv's GEMM shape. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ struct run {
     float *in, *w, *b, *out, *dout, *din, *dw, *db, *ws;
     const lpnas_policy *pol;
     int backward;
+    int isa; /* fp16-accumulate forward: the code path (-1: the dispatch) */
     int M, N, K;
 };
 
@@ -50,6 +52,9 @@ static double run_conv(void *v)
     double t0 = lpnas_bench_now();
     if (r->backward)
         lpnas_conv2d_backward(r->din, r->dw, r->db, r->dout, r->in, r->w, r->s, r->oc, &r->p, r->pol, r->ws);
+    else if (r->isa >= 0)
+        lpnas_conv2d_forward_f16acc_isa(r->out, r->in, r->w, r->b, r->s, r->oc, &r->p, LPNAS_KACT_RELU, r->pol, r->ws,
+                                        (lpnas_isa)r->isa);
     else
         lpnas_conv2d_forward(r->out, r->in, r->w, r->b, r->s, r->oc, &r->p, LPNAS_KACT_RELU, r->pol, r->ws);
     double t = lpnas_bench_now() - t0;
@@ -75,9 +80,10 @@ int main(int argc, char **argv)
     lpnas_blas_single_thread();
     printf("bench_conv: conv2d forward/backward GFLOP/s, batch 1, one thread, best of %d\n", reps);
     lpnas_bench_print_machine();
-    const char *pols[3] = {"fp32", "myriadx", "myriadx-fp16acc"};
-    printf("%-18s %-4s %9s %9s %7s %9s %7s %11s\n", "shape", "pass", "fp32", "fp32acc", "ratio", "fp16acc", "ratio",
-           "sgemm");
+    const char *pols[4] = {"fp32", "myriadx", "myriadx-fp16acc", "myriadx-fp16acc"};
+    bool has512 = lpnas_cpu_isa_detected() >= LPNAS_ISA_AVX512, has2 = lpnas_cpu_isa_detected() >= LPNAS_ISA_AVX2;
+    printf("%-18s %-4s %9s %9s %7s %12s %7s %12s %7s %11s\n", "shape", "pass", "fp32", "fp32acc", "ratio",
+           "fp16acc/avx2", "ratio", "fp16acc/512", "ratio", "sgemm");
     lpnas_rng rng;
     lpnas_rng_seed(&rng, 1);
     for (size_t i = 0; i < sizeof SHAPES / sizeof SHAPES[0]; i++) {
@@ -107,31 +113,41 @@ int main(int argc, char **argv)
         double flops = 2.0 * (double)no * (double)(sh->c / sh->groups) * sh->k * sh->k;
         for (int pass = 0; pass < 2; pass++) {
             r.backward = pass;
-            double g[3];
-            for (int k = 0; k < 3; k++) {
-                if (pass == 1 && k == 2) { /* backward has no fp16-accumulate variant */
+            double g[4] = {0, 0, 0, 0};
+            for (int k = 0; k < 4; k++) {
+                if (pass == 1 && k >= 2) { /* backward has no fp16-accumulate variant */
                     g[k] = g[1];
                     continue;
                 }
+                if ((k == 2 && !has2) || (k == 3 && !has512))
+                    continue;
+                r.isa = k == 2 ? LPNAS_ISA_AVX2 : k == 3 ? LPNAS_ISA_AVX512 : -1;
                 lpnas_policy_get(pols[k], &r.pol);
                 run_conv(&r);
                 /* backward does 2x the forward's work (din and dweight) */
-                g[k] = flops * (pass ? 2 : 1) / best(run_conv, &r, k == 2 ? 1 : reps) / 1e9;
+                g[k] = flops * (pass ? 2 : 1) / best(run_conv, &r, reps) / 1e9;
             }
             char sg[32] = "-";
             if (pass == 0 && sh->groups == 1) {
                 r.M = r.oc, r.N = o.h * o.w, r.K = sh->c * sh->k * sh->k;
-                float *col = r.ws;
-                (void)col;
                 double ts = best(run_sgemm, &r, reps);
                 snprintf(sg, sizeof sg, "%.1f (%.0f%%)", flops / ts / 1e9, 100 * g[0] / (flops / ts / 1e9));
             }
-            printf("%-18s %-4s %9.2f %9.2f %6.2fx %9.3f %6.2fx %11s\n", sh->name, pass ? "bwd" : "fwd", g[0], g[1],
-                   g[1] / g[0], g[2], g[2] / g[0], pass ? "" : sg);
+            char c2[2][32];
+            for (int k = 0; k < 2; k++) {
+                if (g[2 + k] > 0)
+                    snprintf(c2[k], sizeof c2[k], "%12.3f %6.2fx", g[2 + k], g[2 + k] / g[0]);
+                else
+                    snprintf(c2[k], sizeof c2[k], "%12s %7s", "-", "-");
+            }
+            printf("%-18s %-4s %9.2f %9.2f %6.2fx %s %s %11s\n", sh->name, pass ? "bwd" : "fwd", g[0], g[1],
+                   g[1] / g[0], c2[0], c2[1], pass ? "" : sg);
         }
         free(r.in), free(r.w), free(r.b), free(r.out), free(r.dout), free(r.din), free(r.dw), free(r.db), free(r.ws);
     }
     printf("(sgemm: single-core OpenBLAS at the conv's GEMM shape M=OC, N=OH*OW, K=C*k*k; %% = FP32 conv / sgemm;\n"
-           " backward fp16acc column repeats fp32acc: gradients are fp32 under every policy)\n");
+           " fp16acc/avx2 and fp16acc/512: the fp16-accumulate forward forced to that code path (depthwise and\n"
+           " fewer than 4 channels per group use the AVX2 kernel on both); the backward fp16acc columns repeat\n"
+           " fp32acc: gradients are fp32 under every policy; '-': the CPU lacks the path)\n");
     return 0;
 }

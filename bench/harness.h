@@ -6,7 +6,10 @@
 #include <stddef.h>
 
 double lpnas_bench_now(void);            /* seconds, monotonic */
-void lpnas_bench_print_machine(void);    /* "machine: <cpu>, <n> cores, <compiler>" */
+/* "machine: <cpu>, <n> cores, <compiler>", the CPU features and kernel path, the load average */
+void lpnas_bench_print_machine(void);
+/* Median and range of v[0..n) (sorts v). */
+void lpnas_bench_median(double *v, int n, double *median, double *lo, double *hi);
 /* Keeps the optimizer from deleting a computation whose result is unused. */
 void lpnas_bench_sink(const void *p, size_t n);
 

@@ -1,6 +1,6 @@
-/* 2-D convolution: FP32 path (im2col + sgemm, direct depthwise), the fp32-
- * accumulate device path, reference loops. The fp16-accumulate path is in
- * conv2d_f16acc.c. See conv2d.h. */
+/* 2-D convolution: FP32 path (im2col + sgemm; depthwise in
+ * conv2d_depthwise.c), the fp32-accumulate device path, reference loops.
+ * The fp16-accumulate path is in conv2d_f16acc.c. See conv2d.h. */
 #include "kernels/conv2d.h"
 
 #include <string.h>
@@ -69,77 +69,8 @@ size_t lpnas_conv2d_workspace(lpnas_shape in, int out_c, const lpnas_conv_params
     size_t cg = (size_t)(in.c / p->groups);
     size_t K = cg * (size_t)p->kh * (size_t)p->kw, P = (size_t)o.h * (size_t)o.w;
     size_t gemm = is_depthwise(in, out_c, p) ? 0 : 2 * K * P; /* col + dcol */
-    size_t ogp = (size_t)((out_c / p->groups + 7) & ~7);
-    size_t f16acc = (K + 1) * (size_t)p->groups * ogp;        /* packed weights and biases, conv2d_f16acc.c */
+    size_t f16acc = lpnas_conv2d_f16acc_avx2_workspace(in, o, p); /* packed weights, biases, inputs */
     return gemm > f16acc ? gemm : f16acc;
-}
-
-/* Depthwise: one input channel per output channel. Tap-major loops: for
- * each (ky, kx) the valid output columns form one range, and the inner loop
- * is an axpy over it (vectorizes; stride-1 loads are contiguous). */
-static void depthwise_forward(float *out, const float *in, const float *w, lpnas_shape s, lpnas_shape o,
-                              const lpnas_conv_params *p)
-{
-    for (int n = 0; n < s.n; n++)
-        for (int c = 0; c < s.c; c++) {
-            const float *plane = in + lpnas_shape_at(s, n, c, 0, 0);
-            const float *k = w + (size_t)c * p->kh * p->kw;
-            float *dst = out + lpnas_shape_at(o, n, c, 0, 0);
-            memset(dst, 0, (size_t)o.h * o.w * sizeof *dst);
-            for (int ky = 0; ky < p->kh; ky++)
-                for (int kx = 0; kx < p->kw; kx++) {
-                    float kv = k[ky * p->kw + kx];
-                    int off = kx * p->dil_w - p->pad_w; /* ix = ox * stride + off */
-                    int lo = off >= 0 ? 0 : (-off + p->stride_w - 1) / p->stride_w;
-                    int hi = (s.w - 1 - off) < 0 ? 0 : (s.w - 1 - off) / p->stride_w + 1;
-                    if (hi > o.w)
-                        hi = o.w;
-                    for (int oy = 0; oy < o.h; oy++) {
-                        int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
-                        if (iy < 0 || iy >= s.h)
-                            continue;
-                        const float *src = plane + (size_t)iy * s.w;
-                        float *d = dst + (size_t)oy * o.w;
-                        if (p->stride_w == 1)
-                            for (int ox = lo; ox < hi; ox++)
-                                d[ox] += kv * src[ox + off];
-                        else
-                            for (int ox = lo; ox < hi; ox++)
-                                d[ox] += kv * src[ox * p->stride_w + off];
-                    }
-                }
-        }
-}
-
-static void depthwise_backward(float *din, float *dw, const float *dout, const float *in, const float *w,
-                               lpnas_shape s, lpnas_shape o, const lpnas_conv_params *p)
-{
-    for (int n = 0; n < s.n; n++)
-        for (int c = 0; c < s.c; c++) {
-            const float *plane = in + lpnas_shape_at(s, n, c, 0, 0);
-            float *dplane = din ? din + lpnas_shape_at(s, n, c, 0, 0) : NULL;
-            const float *k = w + (size_t)c * p->kh * p->kw;
-            float *dk = dw + (size_t)c * p->kh * p->kw;
-            const float *g = dout + lpnas_shape_at(o, n, c, 0, 0);
-            for (int oy = 0; oy < o.h; oy++)
-                for (int ox = 0; ox < o.w; ox++) {
-                    float go = g[(size_t)oy * o.w + ox];
-                    for (int ky = 0; ky < p->kh; ky++) {
-                        int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
-                        if (iy < 0 || iy >= s.h)
-                            continue;
-                        for (int kx = 0; kx < p->kw; kx++) {
-                            int ix = ox * p->stride_w - p->pad_w + kx * p->dil_w;
-                            if (ix < 0 || ix >= s.w)
-                                continue;
-                            size_t at = (size_t)iy * s.w + ix;
-                            dk[ky * p->kw + kx] += go * plane[at];
-                            if (dplane)
-                                dplane[at] += go * k[ky * p->kw + kx];
-                        }
-                    }
-                }
-        }
 }
 
 static void bias_act_round(float *out, const float *bias, lpnas_shape o, lpnas_act act, const lpnas_policy *policy)
@@ -168,7 +99,7 @@ void lpnas_conv2d_forward(float *out, const float *in, const float *weight, cons
     lpnas_shape o = {0, 0, 0, 0};
     lpnas_conv2d_check(s, out_c, p, &o);
     if (is_depthwise(s, out_c, p)) {
-        depthwise_forward(out, in, weight, s, o, p);
+        lpnas_conv2d_dw_forward_isa(out, in, weight, s, o, p, lpnas_cpu_isa());
     } else {
         int G = p->groups, cg = s.c / G, og = out_c / G;
         int K = cg * p->kh * p->kw, P = o.h * o.w;
@@ -197,7 +128,7 @@ void lpnas_conv2d_backward(float *din, float *dweight, float *dbias, const float
     if (dbias)
         lpnas_bias_grad_add(dbias, dout, o);
     if (is_depthwise(s, out_c, p)) {
-        depthwise_backward(din, dweight, dout, in, weight, s, o, p);
+        lpnas_conv2d_dw_backward_isa(din, dweight, dout, in, weight, s, o, p, lpnas_cpu_isa());
     } else {
         int G = p->groups, cg = s.c / G, og = out_c / G;
         int K = cg * p->kh * p->kw;

@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 
+#include "base/cpu.h"
 #include "fp16/policy.h"
 #include "kernels/act.h"
 #include "kernels/shape.h"
@@ -71,5 +72,26 @@ void lpnas_conv2d_backward_ref(float *din, float *dweight, float *dbias, const f
 void lpnas_conv2d_forward_f16acc(float *out, const float *in, const float *weight, const float *bias,
                                  lpnas_shape in_shape, int out_c, const lpnas_conv_params *p, lpnas_act act,
                                  const lpnas_policy *policy, float *workspace);
+/* The same on a chosen code path (clamped to what the CPU has): tests run
+ * every path through it. */
+void lpnas_conv2d_forward_f16acc_isa(float *out, const float *in, const float *weight, const float *bias,
+                                     lpnas_shape in_shape, int out_c, const lpnas_conv_params *p, lpnas_act act,
+                                     const lpnas_policy *policy, float *workspace, lpnas_isa isa);
+/* conv2d_f16acc_avx2.c: false (nothing usable written) when a partial sum
+ * could overflow binary16 or the CPU/compiler lacks AVX2; then the caller
+ * takes the scalar chain. wide: dense convs in 8 AVX-512 lanes (only when
+ * the CPU has AVX-512F). */
+/* conv2d_depthwise.c: the FP32 depthwise loops (out is overwritten; din
+ * may be NULL; din and dw are added into) on a chosen path, clamped to the
+ * CPU; every path gives the same bits. */
+void lpnas_conv2d_dw_forward_isa(float *out, const float *in, const float *w, lpnas_shape in_shape,
+                                 lpnas_shape out_shape, const lpnas_conv_params *p, lpnas_isa isa);
+void lpnas_conv2d_dw_backward_isa(float *din, float *dw, const float *dout, const float *in, const float *w,
+                                  lpnas_shape in_shape, lpnas_shape out_shape, const lpnas_conv_params *p,
+                                  lpnas_isa isa);
+size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape out, const lpnas_conv_params *p);
+bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, const float *bias,
+                              lpnas_shape in_shape, lpnas_shape out_shape, const lpnas_conv_params *p,
+                              float *workspace, bool wide);
 
 #endif

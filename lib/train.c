@@ -193,6 +193,10 @@ lpnas_status lpnas_train(lpnas_net *net, const lpnas_dataset *d, const int *idx,
                                        el > 0 ? (step + 1) * (double)B / el : 0};
             o.progress(o.user, &pr);
         }
+        if (o.check && o.check(o.check_user, step + 1)) {
+            res->stopped_at = step + 1;
+            break;
+        }
     }
 done:
     res->seconds = now_s() - t0;

@@ -115,7 +115,8 @@ static int trained(const lpnas_runner *r)
 {
     int n = 0;
     for (size_t i = 0; i < r->count; i++)
-        n += r->cand[i].status == LPNAS_CAND_OK || r->cand[i].status == LPNAS_CAND_FAILED;
+        n += r->cand[i].status == LPNAS_CAND_OK || r->cand[i].status == LPNAS_CAND_FAILED ||
+             r->cand[i].status == LPNAS_CAND_PRUNED;
     return n;
 }
 
@@ -183,7 +184,8 @@ static void progress(lpnas_runner *r, double t_start)
     lpnas_search_progress p = {0};
     for (size_t i = 0; i < r->count; i++) {
         const lpnas_candidate *c = &r->cand[i];
-        p.evaluated += c->status == LPNAS_CAND_OK || c->status == LPNAS_CAND_FAILED;
+        p.evaluated += c->status == LPNAS_CAND_OK || c->status == LPNAS_CAND_FAILED || c->status == LPNAS_CAND_PRUNED;
+        p.pruned += c->status == LPNAS_CAND_PRUNED;
         p.feasible += c->status == LPNAS_CAND_OK;
         p.infeasible += c->status == LPNAS_CAND_INFEASIBLE;
         p.duplicates += c->status == LPNAS_CAND_DUPLICATE;
@@ -236,6 +238,8 @@ lpnas_status lpnas_runner_run(lpnas_runner *r)
             c->id = r->count;
             c->dup_of = -1;
             c->latency_ms = c->miou_fp32 = c->miou_posthoc = c->miou_aligned = c->vessel_iou = NAN;
+            for (int k = 0; k < LPNAS_PRUNE_POINTS; k++)
+                c->curve[k] = c->prune_median[k] = NAN;
             c->seconds = 0;
             lpnas_strategy_ask(r->strategy, &c->genome);
             bool feasible = true;
@@ -276,7 +280,8 @@ lpnas_status lpnas_runner_run(lpnas_runner *r)
                 c->latency_ms = o->latency_ms, c->miou_fp32 = o->miou_fp32, c->miou_posthoc = o->miou_posthoc;
                 c->miou_aligned = o->miou_aligned, c->vessel_iou = o->vessel_iou, c->outcome = o->outcome;
                 c->skipped_steps = o->skipped_steps;
-            } else if (c->status == LPNAS_CAND_OK || c->status == LPNAS_CAND_FAILED) {
+            } else if (c->status == LPNAS_CAND_OK || c->status == LPNAS_CAND_FAILED ||
+                       c->status == LPNAS_CAND_PRUNED) {
                 r->problem.score(r->problem.ctx, c);
                 c->outcome.failed = c->status == LPNAS_CAND_FAILED;
             }

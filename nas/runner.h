@@ -33,8 +33,12 @@ typedef enum {
     LPNAS_CAND_OK = 1,         /* trained and measured */
     LPNAS_CAND_INFEASIBLE = 2, /* over a budget: never trained */
     LPNAS_CAND_FAILED = 3,     /* training failed (NaN, divergence) */
-    LPNAS_CAND_DUPLICATE = 4   /* same architecture as an earlier candidate: result reused */
+    LPNAS_CAND_DUPLICATE = 4,  /* same architecture as an earlier candidate: result reused */
+    LPNAS_CAND_PRUNED = 5      /* stopped early by the pruner: measured at that step, never finished */
 } lpnas_cand_status;
+
+/* Pruner checkpoints per candidate (validation mIoU during training). */
+#define LPNAS_PRUNE_POINTS 16
 
 const char *lpnas_cand_status_name(lpnas_cand_status s); /* "ok", "infeasible", ... */
 
@@ -52,6 +56,10 @@ typedef struct {
     int64_t dup_of; /* id of the original for duplicates, else -1 */
     char reason[LPNAS_REASON_MAX];
     lpnas_outcome outcome; /* what the strategy was told */
+    /* the pruner's validation mIoU at each checkpoint (NaN: not reached);
+     * saved in the state, so a resumed search prunes as a straight one */
+    double curve[LPNAS_PRUNE_POINTS];
+    double prune_median[LPNAS_PRUNE_POINTS]; /* thresholds set before evaluation (NaN: none); not saved */
 } lpnas_candidate;
 
 /* What the runner needs from a problem (e.g. vessel segmentation). */

@@ -12,11 +12,11 @@
 #include "base/binio.h"
 #include "base/error.h"
 
-static const char *const status_names[] = {"pending", "ok", "infeasible", "failed", "duplicate"};
+static const char *const status_names[] = {"pending", "ok", "infeasible", "failed", "duplicate", "pruned"};
 
 const char *lpnas_cand_status_name(lpnas_cand_status s)
 {
-    return (unsigned)s < 5 ? status_names[s] : "unknown";
+    return (unsigned)s < 6 ? status_names[s] : "unknown";
 }
 
 const char lpnas_results_header[] =
@@ -140,9 +140,10 @@ static void put_candidate(lpnas_binio *b, const lpnas_candidate *c)
     lpnas_binio_f64_w(b, c->outcome.point.violation);
     lpnas_binio_f64_w(b, c->outcome.fitness);
     lpnas_binio_u32_w(b, c->outcome.failed);
+    for (int k = 0; k < LPNAS_PRUNE_POINTS; k++) lpnas_binio_f64_w(b, c->curve[k]); /* version 2 */
 }
 
-static bool get_candidate(lpnas_binio *b, lpnas_candidate *c)
+static bool get_candidate(lpnas_binio *b, lpnas_candidate *c, uint32_t version)
 {
     memset(c, 0, sizeof *c);
     c->id = lpnas_binio_u64_r(b);
@@ -169,12 +170,16 @@ static bool get_candidate(lpnas_binio *b, lpnas_candidate *c)
     c->outcome.point.violation = lpnas_binio_f64_r(b);
     c->outcome.fitness = lpnas_binio_f64_r(b);
     c->outcome.failed = lpnas_binio_u32_r(b) != 0;
+    for (int k = 0; k < LPNAS_PRUNE_POINTS; k++) {
+        c->curve[k] = version >= 2 ? lpnas_binio_f64_r(b) : NAN; /* version 1: no pruner */
+        c->prune_median[k] = NAN;
+    }
     c->status = (lpnas_cand_status)status;
-    return !b->failed && status <= LPNAS_CAND_DUPLICATE;
+    return !b->failed && status <= LPNAS_CAND_PRUNED;
 }
 
 static const char state_magic[8] = {'L', 'P', 'N', 'A', 'S', 'R', 'U', 'N'};
-#define STATE_VERSION 1u
+#define STATE_VERSION 2u /* 2: pruner curves; version 1 files are read too */
 
 lpnas_status lpnas_runner_save_state(lpnas_runner *r)
 {
@@ -234,7 +239,7 @@ lpnas_status lpnas_runner_load_state(lpnas_runner *r)
         return lpnas_fail(LPNAS_ERR_FORMAT, "%s: not a search state file (bad magic)", path);
     }
     uint32_t version = lpnas_binio_u32_r(&b);
-    if (version != STATE_VERSION) {
+    if (version != STATE_VERSION && version != 1) {
         fclose(f);
         return lpnas_fail(LPNAS_ERR_FORMAT, "%s: state version %u, this build reads %u", path, version,
                           STATE_VERSION);
@@ -258,7 +263,7 @@ lpnas_status lpnas_runner_load_state(lpnas_runner *r)
     }
     st = lpnas_runner_reserve(r, (size_t)count);
     for (size_t i = 0; !st && i < count; i++) {
-        if (!get_candidate(&b, &r->cand[i]) || r->cand[i].id != i)
+        if (!get_candidate(&b, &r->cand[i], version) || r->cand[i].id != i)
             st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: candidate record %zu is truncated or corrupt", path, i);
     }
     uint32_t crc = b.crc;

@@ -14,6 +14,7 @@
 
 #include "base/error.h"
 #include "lpnas/model.h"
+#include "nas/prune.h"
 #include "nas/runner_internal.h"
 #include "nas/space.h"
 
@@ -44,6 +45,8 @@ void lpnas_search_options_default(lpnas_search_options *o)
     o->search_batch = 4;
     o->out_dir = "out";
     o->crossover_prob = 0.25;
+    o->prune = true;
+    o->prune_warmup = 40, o->prune_interval = 20, o->prune_startup = 5;
 }
 
 static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
@@ -68,6 +71,11 @@ static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
         return e;
     }
     c->params = st.params, c->flops = 2 * st.macs, c->peak_bytes = st.peak_act_bytes_device;
+    if (o->prune) { /* on the search thread: the earlier batches are final, this one is still pending */
+        const lpnas_candidate *all;
+        size_t n = lpnas_runner_candidates(s->runner, &all);
+        lpnas_prune_medians(all, n, o->prune_startup, c->prune_median);
+    }
     double over_lat = c->latency_ms / o->budget_ms - 1 - o->latency_slack;
     double over_par = (double)c->params / (double)o->max_params - 1;
     double over_mem = (double)c->peak_bytes / (double)o->max_peak_bytes - 1;
@@ -89,6 +97,42 @@ static double quality(const lpnas_search_options *o, double fp32, double posthoc
     if (o->mode == LPNAS_MODE_POSTHOC)
         return fp32;
     return !isnan(aligned) ? aligned : o->finetune_steps == 0 ? posthoc : fp32;
+}
+
+/* The pruner's training hook: FP32 validation mIoU at the checkpoints. */
+typedef struct {
+    lpnas_search *s;
+    lpnas_candidate *c;
+    lpnas_net *net;
+    int at[LPNAS_PRUNE_POINTS], n;
+    int pruned_at; /* step, or 0 */
+    lpnas_status err;
+} prune_ctx;
+
+static int prune_point(prune_ctx *p, int k, double miou)
+{
+    p->c->curve[k] = miou;
+    double med = p->c->prune_median[k];
+    if (!(miou < med)) /* NaN median: too few finished candidates yet */
+        return 0;
+    p->pruned_at = p->at[k];
+    snprintf(p->c->reason, sizeof p->c->reason, "pruned at step %d: FP32 mIoU %.4f below the median %.4f", p->at[k],
+             miou, med);
+    return 1;
+}
+
+static int prune_check(void *user, int step)
+{
+    prune_ctx *p = user;
+    for (int k = 0; k < p->n - 1; k++) /* the last point, the end of training, is measured after it */
+        if (p->at[k] == step) {
+            const lpnas_search_options *o = &p->s->o;
+            lpnas_eval_result e;
+            if ((p->err = lpnas_evaluate(p->net, o->val_data ? o->val_data : o->data, o->val, o->nval, NULL, &e)))
+                return 1;
+            return prune_point(p, k, e.miou);
+        }
+    return 0;
 }
 
 static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const atomic_int *stop)
@@ -113,15 +157,35 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
     to.optimizer = hp.optimizer, to.schedule = hp.schedule;
     lpnas_train_result tr = {0};
     lpnas_eval_result e32, eph, eal;
-    if ((st = lpnas_train(net, o->data, o->train, o->ntrain, &to, &tr)))
+    prune_ctx pc = {s, c, net, {0}, 0, 0, LPNAS_OK};
+    if (o->prune) {
+        pc.n = lpnas_prune_points(o->prune_warmup, o->prune_interval, to.steps, pc.at);
+        to.check = prune_check, to.check_user = &pc;
+    }
+    if ((st = lpnas_train(net, o->data, o->train, o->ntrain, &to, &tr)) || (st = pc.err))
         goto fail;
     if (atomic_load(stop)) {
         lpnas_net_free(net);
         return LPNAS_ERR_INTERRUPTED;
     }
     const lpnas_dataset *vd = o->val_data ? o->val_data : o->data;
-    if ((st = lpnas_evaluate(net, vd, o->val, o->nval, NULL, &e32)) ||
-        (st = lpnas_evaluate(net, vd, o->val, o->nval, o->policy, &eph)))
+    if ((st = lpnas_evaluate(net, vd, o->val, o->nval, NULL, &e32)))
+        goto fail;
+    if (o->prune && !pc.pruned_at) {
+        /* the end of the FP32 phase: pruning there only saves something
+         * when a fine-tune follows; otherwise just record the point */
+        if (o->mode == LPNAS_MODE_ALIGNED && o->finetune_steps > 0)
+            prune_point(&pc, pc.n - 1, e32.miou);
+        else
+            c->curve[pc.n - 1] = e32.miou;
+    }
+    if (pc.pruned_at) { /* measured at that step; never fine-tuned, never a best */
+        c->miou_fp32 = e32.miou;
+        lpnas_net_free(net);
+        c->status = LPNAS_CAND_PRUNED;
+        return LPNAS_OK;
+    }
+    if ((st = lpnas_evaluate(net, vd, o->val, o->nval, o->policy, &eph)))
         goto fail;
     c->miou_fp32 = e32.miou, c->miou_posthoc = eph.miou, c->vessel_iou = eph.vessel_iou;
     char fpath[4200];
@@ -152,8 +216,10 @@ static void score(void *ctx, lpnas_candidate *c)
     const lpnas_search_options *o = &s->o;
     double q = quality(o, c->miou_fp32, c->miou_posthoc, c->miou_aligned);
     double excess = fmax(0, c->latency_ms / o->budget_ms - 1);
-    c->outcome.fitness = c->status == LPNAS_CAND_OK ? q - o->latency_penalty * excess : -INFINITY;
-    c->outcome.point.obj[0] = c->status == LPNAS_CAND_OK ? -q : 0;
+    /* pruned: told with the mIoU it had when stopped (below the median, so a poor parent) */
+    bool measured = c->status == LPNAS_CAND_OK || c->status == LPNAS_CAND_PRUNED;
+    c->outcome.fitness = measured ? q - o->latency_penalty * excess : -INFINITY;
+    c->outcome.point.obj[0] = measured ? -q : 0;
     c->outcome.point.obj[1] = c->latency_ms;
     c->outcome.point.obj[2] = (double)c->params;
     c->outcome.point.violation = excess;
@@ -173,6 +239,9 @@ lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **o
     if (o->warmup_steps < 1 || o->finetune_steps < 0 || o->batch < 1 || o->batch > 1024)
         return lpnas_fail(LPNAS_ERR_ARG, "search: warm-up steps %d (>= 1), fine-tune steps %d (>= 0), batch %d (1..1024)",
                           o->warmup_steps, o->finetune_steps, o->batch);
+    if (o->prune && (o->prune_warmup < 1 || o->prune_interval < 1 || o->prune_startup < 1))
+        return lpnas_fail(LPNAS_ERR_ARG, "search: prune warm-up %d, interval %d, startup %d (each >= 1)",
+                          o->prune_warmup, o->prune_interval, o->prune_startup);
     if ((unsigned)o->strategy > LPNAS_SEARCH_NSGA2 || (unsigned)o->mode > LPNAS_MODE_POSTHOC)
         return lpnas_fail(LPNAS_ERR_ARG, "search: strategy or mode out of range");
     if (o->val_data && (lpnas_dataset_channels(o->val_data) != lpnas_dataset_channels(o->data) ||
@@ -278,7 +347,9 @@ void lpnas_search_summarize(const lpnas_search *s, lpnas_search_summary *out)
     const lpnas_candidate *c;
     size_t n = lpnas_runner_candidates(s->runner, &c);
     for (size_t i = 0; i < n; i++) {
-        out->evaluated += c[i].status == LPNAS_CAND_OK || c[i].status == LPNAS_CAND_FAILED;
+        out->evaluated += c[i].status == LPNAS_CAND_OK || c[i].status == LPNAS_CAND_FAILED ||
+                          c[i].status == LPNAS_CAND_PRUNED;
+        out->pruned += c[i].status == LPNAS_CAND_PRUNED;
         out->infeasible += c[i].status == LPNAS_CAND_INFEASIBLE;
         out->duplicates += c[i].status == LPNAS_CAND_DUPLICATE;
         out->failed += c[i].status == LPNAS_CAND_FAILED;

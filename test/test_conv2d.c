@@ -211,6 +211,123 @@ START_TEST(fp16_accumulate_bit_exact)
 }
 END_TEST
 
+/* Every fp16-accumulate code path this CPU has (portable, AVX2, AVX-512),
+ * bit for bit against the lpnas_f16_fma chain: dense, grouped, depthwise
+ * with vector interiors (stride 1 and 2), tiny values (subnormal partial
+ * sums and -0), and sums near 65504 (the bound sends them to the scalar
+ * chain, overflowing to inf like the reference). */
+static void f16acc_case(const conv_case *k, float scale_in, float scale_w, lpnas_isa isa, const char *what)
+{
+    const lpnas_policy *acc16;
+    lpnas_policy_get("myriadx-fp16acc", &acc16);
+    lpnas_conv_params p = params_of(k);
+    lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
+    ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
+    size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o);
+    size_t nw = (size_t)k->oc * (k->c / k->groups) * k->kh * k->kw;
+    float *in = malloc(ni * 4), *w = malloc(nw * 4), *b = malloc((size_t)k->oc * 4);
+    fill(in, ni);
+    fill(w, nw);
+    fill(b, (size_t)k->oc);
+    for (size_t i = 0; i < ni; i++)
+        in[i] *= scale_in;
+    for (size_t i = 0; i < nw; i++)
+        w[i] *= scale_w;
+    in[0] = -0.0f; /* signed zeros in the chains */
+    w[0] = 0.0f;
+    float *fast = malloc(no * 4), *ref = malloc(no * 4);
+    float *ws = malloc((lpnas_conv2d_workspace(s, k->oc, &p) + 1) * 4);
+    lpnas_conv2d_forward_f16acc_isa(fast, in, w, k->bias ? b : NULL, s, k->oc, &p, LPNAS_KACT_NONE, acc16, ws, isa);
+    lpnas_conv2d_forward_ref(ref, in, w, k->bias ? b : NULL, s, k->oc, &p, LPNAS_KACT_NONE, acc16);
+    for (size_t i = 0; i < no; i++)
+        LPNAS_REQUIRE(memcmp(&fast[i], &ref[i], 4) == 0, "%s path %s out[%zu]: %a vs %a", what, lpnas_isa_name(isa), i,
+                      (double)fast[i], (double)ref[i]);
+    free(in), free(w), free(b), free(fast), free(ref), free(ws);
+}
+
+START_TEST(fp16_accumulate_every_path)
+{
+    const conv_case cases[] = {
+        {1, 16, 9, 21, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   /* dense, channel tail, interior and border pixels */
+        {2, 8, 6, 19, 12, 3, 3, 2, 1, 1, 0, 1, 1, 2, 1},    /* grouped, stride 2 rows */
+        {1, 3, 5, 30, 2, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0},     /* 1x1, 2 channels */
+        {2, 5, 7, 40, 5, 3, 3, 1, 1, 1, 1, 1, 1, 5, 1},     /* depthwise, vector interior */
+        {1, 4, 9, 45, 4, 3, 3, 2, 2, 1, 1, 1, 1, 4, 0},     /* depthwise stride 2 */
+        {1, 3, 6, 37, 3, 5, 5, 1, 1, 4, 4, 2, 2, 3, 1},     /* depthwise 5x5 dilation 2 */
+    };
+    lpnas_isa det = lpnas_cpu_isa_detected();
+    for (int isa = LPNAS_ISA_PORTABLE; isa <= (int)det; isa++)
+        for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+            char what[64];
+            snprintf(what, sizeof what, "case %zu", t);
+            f16acc_case(&cases[t], 8.0f, 1.0f, (lpnas_isa)isa, what);
+            snprintf(what, sizeof what, "case %zu tiny", t);
+            f16acc_case(&cases[t], 0x1p-9f, 0x1p-8f, (lpnas_isa)isa, what); /* products near 2^-17..2^-24 */
+            snprintf(what, sizeof what, "case %zu huge", t);
+            f16acc_case(&cases[t], 3000.0f, 40.0f, (lpnas_isa)isa, what); /* partial sums overflow */
+        }
+    /* the dispatch: LPNAS_ISA caps the path (set by tools/run_tests.sh callers); clamping never goes above the CPU */
+    ck_assert_int_le(lpnas_cpu_isa(), det);
+    ck_assert_int_eq(lpnas_cpu_isa_clamp(LPNAS_ISA_AVX512), det);
+    ck_assert_int_eq(lpnas_cpu_isa_clamp(LPNAS_ISA_PORTABLE), LPNAS_ISA_PORTABLE);
+    ck_assert_int_eq(lpnas_isa_parse("portable"), LPNAS_ISA_PORTABLE);
+    ck_assert_int_eq(lpnas_isa_parse("avx2"), LPNAS_ISA_AVX2);
+    ck_assert_int_eq(lpnas_isa_parse("avx512"), LPNAS_ISA_AVX512);
+    ck_assert_int_eq(lpnas_isa_parse(NULL), LPNAS_ISA_AVX512);
+    ck_assert_int_eq(lpnas_isa_parse("sse9"), LPNAS_ISA_AVX512);
+    ck_assert_str_eq(lpnas_isa_name(lpnas_isa_parse("avx2")), "avx2");
+    ck_assert_ptr_nonnull(lpnas_cpu_features());
+}
+END_TEST
+
+/* The FP32 depthwise loops give the same bits on every path this CPU has
+ * (forward, backward with and without din), strides 1 and 2, widths with
+ * 8-column blocks and tails. */
+START_TEST(depthwise_paths_same_bits)
+{
+    const conv_case cases[] = {
+        {2, 3, 9, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 0},
+        {1, 4, 11, 29, 4, 3, 3, 2, 2, 1, 1, 1, 1, 4, 0},
+        {1, 2, 8, 21, 2, 5, 5, 1, 1, 4, 4, 2, 2, 2, 0},
+    };
+    lpnas_isa det = lpnas_cpu_isa_detected();
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        const conv_case *k = &cases[t];
+        lpnas_conv_params p = params_of(k);
+        lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
+        ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
+        size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o), nw = (size_t)k->c * k->kh * k->kw;
+        float *in = malloc(ni * 4), *w = malloc(nw * 4), *g = malloc(no * 4);
+        fill(in, ni), fill(w, nw), fill(g, no);
+        float *out[3], *din[3], *dw[3];
+        for (int isa = 0; isa <= (int)det; isa++) {
+            out[isa] = malloc(no * 4), din[isa] = calloc(ni, 4), dw[isa] = calloc(nw, 4);
+            lpnas_conv2d_dw_forward_isa(out[isa], in, w, s, o, &p, (lpnas_isa)isa);
+            lpnas_conv2d_dw_backward_isa(din[isa], dw[isa], g, in, w, s, o, &p, (lpnas_isa)isa);
+            lpnas_conv2d_dw_backward_isa(NULL, dw[isa], g, in, w, s, o, &p, (lpnas_isa)isa); /* dw twice */
+            if (isa > 0) {
+                ck_assert_msg(!memcmp(out[isa], out[0], no * 4), "case %zu forward %s", t, lpnas_isa_name(isa));
+                ck_assert_msg(!memcmp(din[isa], din[0], ni * 4), "case %zu din %s", t, lpnas_isa_name(isa));
+                ck_assert_msg(!memcmp(dw[isa], dw[0], nw * 4), "case %zu dw %s", t, lpnas_isa_name(isa));
+            }
+        }
+        /* and the portable path against the reference loops */
+        float *ref = malloc(no * 4), *rdin = calloc(ni, 4), *rdw = calloc(nw, 4);
+        lpnas_conv2d_forward_ref(ref, in, w, NULL, s, k->oc, &p, LPNAS_KACT_NONE, NULL);
+        lpnas_conv2d_backward_ref(rdin, rdw, NULL, g, in, w, s, k->oc, &p);
+        for (size_t i = 0; i < no; i++)
+            LPNAS_REQUIRE(fabsf(out[0][i] - ref[i]) <= 1e-5f * (1 + fabsf(ref[i])), "case %zu out[%zu]", t, i);
+        for (size_t i = 0; i < ni; i++)
+            LPNAS_REQUIRE(fabsf(din[0][i] - rdin[i]) <= 1e-5f * (1 + fabsf(rdin[i])), "case %zu din[%zu]", t, i);
+        for (size_t i = 0; i < nw; i++)
+            LPNAS_REQUIRE(fabsf(dw[0][i] - 2 * rdw[i]) <= 1e-4f * (1 + fabsf(rdw[i])), "case %zu dw[%zu]", t, i);
+        for (int isa = 0; isa <= (int)det; isa++)
+            free(out[isa]), free(din[isa]), free(dw[isa]);
+        free(in), free(w), free(g), free(ref), free(rdin), free(rdw);
+    }
+}
+END_TEST
+
 START_TEST(bad_shapes)
 {
     lpnas_shape s = {1, 4, 8, 8}, o;
@@ -298,6 +415,8 @@ static Suite *suite(void)
     tcase_add_test(t, fp32_fast_matches_reference);
     tcase_add_test(t, fp32_accumulate_policy);
     tcase_add_test(t, fp16_accumulate_bit_exact);
+    tcase_add_test(t, fp16_accumulate_every_path);
+    tcase_add_test(t, depthwise_paths_same_bits);
     tcase_add_test(t, bad_shapes);
     tcase_add_test(t, concurrent_workers_same_bits);
     suite_add_tcase(s, t);

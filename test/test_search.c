@@ -2,7 +2,10 @@
  * and 2 workers; a child killed with SIGKILL mid-search and resumed ends
  * with the same results as an uninterrupted run; duplicates are never
  * evaluated twice; failures are recorded and the search goes on; an empty
- * feasible region ends with a clear status; stop requests save. */
+ * feasible region ends with a clear status; stop requests save. The median
+ * pruner: checkpoints, medians over finished candidates only, no effect on
+ * the results when it prunes nothing, pruned rows recorded and kept as
+ * pruned through a resume, never the best. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include "base/error.h"
 #include "check_util.h"
 #include "lpnas.h"
+#include "nas/prune.h"
 #include "nas/runner.h"
 #include "nas/space.h"
 
@@ -387,6 +391,134 @@ START_TEST(ranking_validation_set_and_front_models)
 }
 END_TEST
 
+START_TEST(prune_points_and_medians)
+{
+    int at[LPNAS_PRUNE_POINTS];
+    ck_assert_int_eq(lpnas_prune_points(40, 20, 120, at), 5);
+    ck_assert(at[0] == 40 && at[1] == 60 && at[2] == 80 && at[3] == 100 && at[4] == 120);
+    ck_assert_int_eq(lpnas_prune_points(200, 20, 120, at), 1); /* warm-up past the end: only the end */
+    ck_assert_int_eq(at[0], 120);
+    ck_assert_int_eq(lpnas_prune_points(1, 1, 1000, at), LPNAS_PRUNE_POINTS); /* capped, the end kept */
+    ck_assert_int_eq(at[LPNAS_PRUNE_POINTS - 1], 1000);
+    lpnas_candidate c[5];
+    memset(c, 0, sizeof c);
+    const double v[5] = {0.5, 0.1, 0.9, 0.3, 0.7};
+    for (int i = 0; i < 5; i++) {
+        for (int k = 0; k < LPNAS_PRUNE_POINTS; k++)
+            c[i].curve[k] = NAN;
+        c[i].status = LPNAS_CAND_OK;
+        c[i].curve[0] = v[i];
+        c[i].curve[1] = i < 2 ? v[i] : NAN;
+    }
+    c[4].status = LPNAS_CAND_PRUNED; /* pruned ones do not count */
+    double med[LPNAS_PRUNE_POINTS];
+    lpnas_prune_medians(c, 5, 2, med);
+    ck_assert(med[0] == 0.4);                /* ok: 0.1 0.3 0.5 0.9 -> (0.3 + 0.5) / 2 */
+    ck_assert(fabs(med[1] - 0.3) < 1e-15);   /* 0.1 and 0.5 */
+    ck_assert(isnan(med[2]));                /* nobody measured there */
+    lpnas_prune_medians(c, 5, 3, med);
+    ck_assert(med[0] == 0.4 && isnan(med[1])); /* only 2 at point 1: below the startup count */
+}
+END_TEST
+
+static lpnas_status run_pipeline(lpnas_search_options *o, lpnas_search_row **rows, size_t *n,
+                                 lpnas_search_summary *sum)
+{
+    lpnas_search *s;
+    lpnas_status st = lpnas_search_create(o, &s);
+    if (st)
+        return st;
+    st = lpnas_search_run(s);
+    lpnas_search_rows(s, rows, n);
+    lpnas_search_summarize(s, sum);
+    lpnas_search_free(s);
+    return st;
+}
+
+static bool same_double(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
+}
+
+START_TEST(median_pruner)
+{
+    lpnas_synth_options so;
+    lpnas_synth_options_default(&so);
+    so.count = 48, so.size = 32;
+    lpnas_dataset *d;
+    ck_assert_int_eq(lpnas_dataset_synthetic(&so, &d), LPNAS_OK);
+    int *tr, *va, nt, nv;
+    lpnas_dataset_split(d, 0.25, 1, &tr, &nt, &va, &nv);
+    lpnas_latency_model *m;
+    lpnas_latency_model_myriadx(NULL, &m);
+    char *dir[3] = {lpnas_test_tmpdir(), lpnas_test_tmpdir(), lpnas_test_tmpdir()};
+    lpnas_search_options o;
+    lpnas_search_options_default(&o);
+    o.space.max_stages = 2, o.space.n_widths = 2, o.space.max_blocks = 1;
+    o.data = d, o.train = tr, o.val = va, o.ntrain = nt, o.nval = nv;
+    o.latency = m, o.budget_ms = 50;
+    o.warmup_steps = 8, o.finetune_steps = 2, o.batch = 4;
+    o.evaluations = 12, o.workers = 2, o.search_batch = 2, o.population = 4, o.sample = 2;
+    o.prune_warmup = 2, o.prune_interval = 2;
+    lpnas_search_row *ra, *rb, *rc, *rd;
+    size_t na, nb, nc, nd;
+    lpnas_search_summary sa, sb, sc, sd;
+    /* measuring checkpoints but never pruning changes nothing: same rows as without the pruner */
+    o.prune = true, o.prune_startup = 1000, o.out_dir = dir[0];
+    ck_assert_msg(run_pipeline(&o, &ra, &na, &sa) == LPNAS_OK, "%s", lpnas_last_error());
+    o.prune = false, o.out_dir = dir[1];
+    ck_assert_msg(run_pipeline(&o, &rb, &nb, &sb) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_uint_eq(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        ck_assert_int_eq(ra[i].status, rb[i].status);
+        ck_assert_str_eq(ra[i].arch, rb[i].arch);
+        ck_assert_msg(same_double(ra[i].miou_fp32, rb[i].miou_fp32) && same_double(ra[i].miou_aligned, rb[i].miou_aligned),
+                      "row %zu: checkpoints changed the training", i);
+    }
+    ck_assert_int_eq(sa.pruned, 0);
+    /* pruning on: some candidates stopped, recorded as pruned, never the best */
+    o.prune = true, o.prune_startup = 2, o.out_dir = dir[2];
+    ck_assert_msg(run_pipeline(&o, &rc, &nc, &sc) == LPNAS_OK, "%s", lpnas_last_error());
+    int pruned = 0;
+    for (size_t i = 0; i < nc; i++)
+        if (rc[i].status == LPNAS_CAND_PRUNED) {
+            pruned++;
+            ck_assert(isnan(rc[i].miou_aligned) && rc[i].miou_fp32 >= 0 && !rc[i].on_front);
+            ck_assert(rc[i].id != sc.id);
+        }
+    ck_assert_int_ge(pruned, 1);
+    ck_assert_int_eq(pruned, sc.pruned);
+    ck_assert(sc.id >= 0 && rc[sc.id].status == LPNAS_CAND_OK);
+    ck_assert_int_ge(sc.evaluated, 12); /* pruned ones count as evaluated */
+    char path[700], line[4096];
+    snprintf(path, sizeof path, "%s/results.csv", dir[2]);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    int csv_pruned = 0;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, ",pruned,")) {
+            csv_pruned++;
+            ck_assert_ptr_nonnull(strstr(line, "pruned at step"));
+        }
+    fclose(f);
+    ck_assert_int_eq(csv_pruned, pruned);
+    /* resumed with a larger budget: the pruned stay pruned (never re-run or taken as finished) */
+    o.resume = true, o.evaluations = 14;
+    ck_assert_msg(run_pipeline(&o, &rd, &nd, &sd) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_uint_ge(nd, nc);
+    for (size_t i = 0; i < nc; i++) {
+        ck_assert_int_eq(rd[i].status, rc[i].status);
+        ck_assert(same_double(rd[i].miou_fp32, rc[i].miou_fp32));
+    }
+    free(ra), free(rb), free(rc), free(rd);
+    for (int i = 0; i < 3; i++)
+        lpnas_test_rmdir(dir[i]), free(dir[i]);
+    free(tr), free(va);
+    lpnas_latency_model_free(m);
+    lpnas_dataset_free(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("search");
@@ -396,6 +528,8 @@ static Suite *suite(void)
     tcase_add_test(t, duplicates_failures_and_empty_region);
     tcase_add_test(t, vessel_search_tiny);
     tcase_add_test(t, ranking_validation_set_and_front_models);
+    tcase_add_test(t, prune_points_and_medians);
+    tcase_add_test(t, median_pruner);
     suite_add_tcase(s, t);
     return s;
 }

@@ -53,6 +53,10 @@ static void usage(FILE *f)
             "  --raw-inputs          the same as --input-norm none\n"
             "  --max-stages N        narrow the search space: at most N stages (default: the full space, 4)\n"
             "  --max-width N         narrow the search space: stage widths up to N (default: the full space, 64)\n"
+            "  --prune / --no-prune  median pruner: stop a candidate whose FP32 validation mIoU at a\n"
+            "                        checkpoint is below the median of earlier ones (default on)\n"
+            "  --prune-warmup N      first checkpoint, in warm-up steps (default 40; then every 20)\n"
+            "  --prune-startup N     finished candidates before any pruning (default 5)\n"
             "  --help                this text\n"
             "\n"
             "Ctrl-C stops after saving; --resume continues. Exit: 0 done, 1 error, 2 bad options,\n"
@@ -258,8 +262,8 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
         fprintf(f, "| mIoU aligned (%s) | %.4f |\n| vessel IoU | %.4f |\n\n", lpnas_policy_name(o->policy),
                 sum.miou_aligned, sum.vessel_iou);
         write_latency_shares(f, o, rows, n, lpnas_dataset_height(d), lpnas_dataset_width(d), aligned);
-        fprintf(f, "## Over all candidates\n\ntrained %d, infeasible %d, duplicates %d, failed %d.\n", sum.evaluated,
-                sum.infeasible, sum.duplicates, sum.failed);
+        fprintf(f, "## Over all candidates\n\ntrained %d (pruned %d), infeasible %d, duplicates %d, failed %d.\n",
+                sum.evaluated, sum.pruned, sum.infeasible, sum.duplicates, sum.failed);
         if (ng)
             fprintf(f, "Mean aligned minus post-hoc mIoU over %d fine-tuned candidates: %+.4f.\n", ng, gap / ng);
         fprintf(f, "\nFiles: results.csv, pareto.csv, best.lpm (aligned weights), best.onnx (the same network as ONNX: "
@@ -274,8 +278,8 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
     printf("mIoU FP32           %.4f\n", sum.miou_fp32);
     printf("mIoU post-hoc       %.4f  (%s)\n", sum.miou_posthoc, lpnas_policy_name(o->policy));
     printf("mIoU aligned        %.4f  (%s)\n", sum.miou_aligned, lpnas_policy_name(o->policy));
-    printf("candidates          trained %d, infeasible %d, duplicates %d, failed %d\n", sum.evaluated, sum.infeasible,
-           sum.duplicates, sum.failed);
+    printf("candidates          trained %d, infeasible %d, duplicates %d, failed %d, pruned %d\n", sum.evaluated,
+           sum.infeasible, sum.duplicates, sum.failed, sum.pruned);
     printf("files               %s/{results.csv,pareto.csv,best.lpm,best.onnx,pareto.png,masks.png,report.md}\n", out);
     free(rows);
 }
@@ -322,6 +326,8 @@ int main(int argc, char **argv)
             }
             o.raw_inputs = !strcmp(m, "none");
         }
+        else if (!strcmp(a, "--prune")) o.prune = true;
+        else if (!strcmp(a, "--no-prune")) o.prune = false;
         else if (!strcmp(a, "--strategy") && has) {
             const char *sname = argv[++i];
             if (!strcmp(sname, "random")) o.strategy = LPNAS_SEARCH_RANDOM;
@@ -346,6 +352,8 @@ int main(int argc, char **argv)
         NUM("--population", 2, 4096, o.population = (int)v)
         NUM("--evaluations", 1, 1000000, o.evaluations = (int)v)
         NUM("--warmup-steps", 1, 1e7, o.warmup_steps = (int)v)
+        NUM("--prune-warmup", 1, 1e7, o.prune_warmup = (int)v)
+        NUM("--prune-startup", 1, 1e6, o.prune_startup = (int)v)
         NUM("--finetune-steps", 0, 1e7, o.finetune_steps = (int)v)
         NUM("--workers", 1, 256, o.workers = (int)v)
         NUM("--seed", 0, 1e15, o.seed = (uint64_t)v)

@@ -52,6 +52,7 @@ typedef struct {
     const char *best_arch; /* valid during the callback */
     double evals_per_hour;
     double eta_seconds;    /* NaN while unknown */
+    int pruned;            /* stopped early by the pruner (counted in evaluated) */
 } lpnas_search_progress;
 
 typedef struct {
@@ -80,6 +81,14 @@ typedef struct {
     bool raw_inputs;                 /* no input normalization: the network sees raw sensor values */
     double crossover_prob;           /* evolution: share of children that recombine two tournament
                                       * winners (stage genes travel together), then mutate; default 0.25 */
+    /* Median pruner (as Optuna's MedianPruner): during the FP32 warm-up, at
+     * steps prune_warmup, prune_warmup + prune_interval, ... and at its end,
+     * the FP32 validation mIoU is measured; a candidate below the median of
+     * the finished (ok) candidates of earlier batches at the same step is
+     * stopped and recorded as pruned. Only once prune_startup candidates
+     * have finished. Default on: warm-up 40 steps, interval 20, startup 5. */
+    bool prune;
+    int prune_warmup, prune_interval, prune_startup;
     void (*progress)(void *user, const lpnas_search_progress *p);
     void *user;
 } lpnas_search_options;
@@ -90,6 +99,7 @@ typedef struct {
     double latency_ms, miou_fp32, miou_posthoc, miou_aligned, vessel_iou;
     long long params;
     int evaluated, infeasible, duplicates, failed;
+    int pruned;              /* of evaluated: stopped early by the pruner */
 } lpnas_search_summary;
 
 typedef struct lpnas_search lpnas_search;
@@ -109,7 +119,7 @@ typedef struct {
     char arch[384];
     long long params;
     double latency_ms, miou_fp32, miou_posthoc, miou_aligned, vessel_iou; /* NaN: not measured */
-    int status;       /* 1 ok, 2 infeasible, 3 failed, 4 duplicate */
+    int status;       /* 1 ok, 2 infeasible, 3 failed, 4 duplicate, 5 pruned */
     bool on_front;    /* ok and no ok candidate is both faster and more accurate */
     double quality;   /* the mIoU the search ranks by (aligned, post-hoc or FP32: see the modes) */
 } lpnas_search_row;

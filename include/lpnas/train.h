@@ -46,6 +46,11 @@ typedef struct {
     void (*progress)(void *user, const lpnas_train_progress *p);
     void *user;
     int progress_every;        /* steps between callbacks; default 10 */
+    /* Optional: called after every step s (1-based, after the update); a
+     * nonzero return ends training there with LPNAS_OK and result.stopped_at
+     * = s (the search's pruner evaluates and stops candidates through it). */
+    int (*check)(void *user, int step);
+    void *check_user;
 } lpnas_train_options;
 
 typedef struct {
@@ -54,6 +59,7 @@ typedef struct {
     double final_loss;
     double seconds;
     double final_scale;
+    int stopped_at;       /* 0, or the step a check ended training at */
 } lpnas_train_result;
 
 void lpnas_train_options_default(lpnas_train_options *o);

@@ -1,0 +1,44 @@
+#!/bin/sh
+# The pruner at equal time (docs/performance.md): for each seed, a search without the pruner
+# (--no-prune, E evaluations) and one with it (--prune, more evaluations asked); the pruned
+# search's best is taken over its candidates in id order while their summed `seconds` stay
+# within the unpruned search's total, i.e. with the same training time. Prints per seed the
+# candidates per hour of both and the two bests (the fitness the search ranks by, from
+# results.csv; aligned mIoU minus the latency penalty, here the aligned mIoU of ok rows).
+# usage: tools/prune_experiment.sh OUTDIR [EVALUATIONS] [WARMUP] [FINETUNE] [PRUNE_WARMUP] [TILES] [PRUNE_STARTUP]
+set -eu
+out=${1:?usage: tools/prune_experiment.sh OUTDIR [EVALUATIONS] [WARMUP] [FINETUNE] [PRUNE_WARMUP] [TILES]}
+evals=${2:-20}
+warm=${3:-120}
+fine=${4:-40}
+pw=${5:-40}
+tiles=${6:-600}
+startup=${7:-5}
+bin=${BUILD:-build}/bin/vessel_search
+mkdir -p "$out"
+more=$((evals * 2))
+for seed in 1 2 3; do
+  common="--seed $seed --warmup-steps $warm --finetune-steps $fine --tiles $tiles --workers 1"
+  $bin $common --no-prune --evaluations "$evals" --out "$out/noprune-$seed" > "$out/noprune-$seed.log" 2>&1
+  $bin $common --prune --prune-warmup "$pw" --prune-startup "$startup" --evaluations "$more" --out "$out/prune-$seed" > "$out/prune-$seed.log" 2>&1
+  /usr/bin/python3 - "$out/noprune-$seed/results.csv" "$out/prune-$seed/results.csv" "$seed" <<'PY'
+import csv, sys
+def rows(p):
+    with open(p) as f:
+        return list(csv.DictReader(f))
+a, b, seed = rows(sys.argv[1]), rows(sys.argv[2]), sys.argv[3]
+def trained(r): return [x for x in r if x["status"] in ("ok", "pruned", "failed")]
+ta = sum(float(x["seconds"]) for x in a)
+best = lambda rs: max([float(x["miou_aligned"]) for x in rs if x["status"] == "ok" and x["miou_aligned"]] or [float("nan")])
+used, within = 0.0, []
+for x in b:
+    used += float(x["seconds"])
+    if used > ta: break
+    within.append(x)
+na, nb = len(trained(a)), len(trained(within))
+pruned = sum(1 for x in within if x["status"] == "pruned")
+print("seed %s: no-prune %d candidates in %.0f s (%.0f/h), best aligned mIoU %.4f | prune %d candidates (%d pruned) "
+      "in the same time (%.0f/h), best %.4f" % (seed, na, ta, 3600 * na / ta, best(a), nb, pruned,
+      3600 * nb / ta, best(within)))
+PY
+done
