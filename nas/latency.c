@@ -1,5 +1,6 @@
 /* Latency models: the table of measured entries, fusion rules and the
  * estimate over a layer list (include/lpnas/latency.h). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,12 @@ lpnas_status lpnas_latency_estimate(const lpnas_latency_model *m, const lpnas_la
                 t = lpnas_myriadx_layer_ms(&m->k, y, fused_pool, in_ddr, out_ddr);
             } else {
                 t = -1;
+            }
+            if (!isfinite(t)) { /* e.g. a constant that makes a division blow up: never a silent NaN */
+                char sig[128];
+                lpnas_lut_key_format(&key, sig, sizeof sig);
+                return lpnas_fail(LPNAS_ERR_NUMERIC, "layer %zu (%s): the latency model of '%s' gives %g ms", i + 1,
+                                  sig, m->device, t);
             }
             if (t < 0) {
                 char sig[128];

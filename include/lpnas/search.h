@@ -75,6 +75,7 @@ typedef struct {
     int search_batch;                /* candidates asked at a time (default 4; results never depend on workers) */
     const char *out_dir;             /* results.csv, pareto.csv, best.lpm, search.state */
     bool resume;
+    bool overwrite;                  /* start afresh over an existing search in out_dir (else refused) */
     bool raw_inputs;                 /* no input normalization: the network sees raw sensor values */
     void (*progress)(void *user, const lpnas_search_progress *p);
     void *user;

@@ -1,0 +1,36 @@
+#include "base/fault.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+static long fail_from = -1; /* -1: no injection */
+static atomic_long writes;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void read_env(void)
+{
+    const char *s = getenv("LPNAS_FAULT_WRITE");
+    char *end;
+    long n = s && *s ? strtol(s, &end, 10) : -1;
+    fail_from = s && *s && !*end && n >= 1 ? n : -1;
+}
+
+bool lpnas_fault_write(void)
+{
+    pthread_once(&once, read_env);
+    if (fail_from < 0)
+        return false;
+    if (atomic_fetch_add(&writes, 1) + 1 < fail_from)
+        return false;
+    errno = ENOSPC;
+    return true;
+}
+
+size_t lpnas_fwrite(const void *p, size_t n, FILE *f)
+{
+    if (lpnas_fault_write())
+        return 0;
+    return fwrite(p, 1, n, f);
+}

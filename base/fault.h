@@ -1,0 +1,21 @@
+/* Internal: fault injection for the tests of full disks. With the
+ * environment variable LPNAS_FAULT_WRITE=N, the Nth checked write of the
+ * process (counting from 1) and every later one fail with ENOSPC, as on a
+ * disk that filled up. Unset (the normal case) it costs one atomic load.
+ * Checked writes: state and journal records, results.csv and pareto.csv
+ * rows, model files, PNG files. */
+#ifndef LPNAS_BASE_FAULT_H
+#define LPNAS_BASE_FAULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* True when this write must fail (errno is then set to ENOSPC). */
+bool lpnas_fault_write(void);
+
+/* fwrite that honours the fault injection: returns n on success, 0 (and
+ * errno ENOSPC) on an injected failure. */
+size_t lpnas_fwrite(const void *p, size_t n, FILE *f);
+
+#endif
