@@ -2,8 +2,6 @@
 
 #include <string.h>
 
-#include "base/fault.h"
-
 uint32_t lpnas_crc32(uint32_t crc, const void *p, size_t n)
 {
     const unsigned char *s = p;
@@ -25,7 +23,7 @@ void lpnas_binio_init(lpnas_binio *b, FILE *f)
 void lpnas_binio_bytes_w(lpnas_binio *b, const void *p, size_t n)
 {
     if (b->failed) return;
-    if (lpnas_fwrite(p, n, b->f) != n) {
+    if (fwrite(p, 1, n, b->f) != n) {
         b->failed = true;
         return;
     }

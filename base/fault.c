@@ -17,6 +17,13 @@ static void read_env(void)
     fail_from = s && *s && !*end && n >= 1 ? n : -1;
 }
 
+void lpnas_fault_reset(void)
+{
+    pthread_once(&once, read_env);
+    read_env();
+    atomic_store(&writes, 0);
+}
+
 bool lpnas_fault_write(void)
 {
     pthread_once(&once, read_env);

@@ -2,8 +2,8 @@
  * environment variable LPNAS_FAULT_WRITE=N, the Nth checked write of the
  * process (counting from 1) and every later one fail with ENOSPC, as on a
  * disk that filled up. Unset (the normal case) it costs one atomic load.
- * Checked writes: state and journal records, results.csv and pareto.csv
- * rows, model files, PNG files. */
+ * Checked writes (one count each): a journal record, a state snapshot, a
+ * results.csv row or header, a pareto.csv file, a model file, a PNG file. */
 #ifndef LPNAS_BASE_FAULT_H
 #define LPNAS_BASE_FAULT_H
 
@@ -13,6 +13,9 @@
 
 /* True when this write must fail (errno is then set to ENOSPC). */
 bool lpnas_fault_write(void);
+
+/* Reads LPNAS_FAULT_WRITE again and restarts the count (for tests). */
+void lpnas_fault_reset(void);
 
 /* fwrite that honours the fault injection: returns n on success, 0 (and
  * errno ENOSPC) on an injected failure. */

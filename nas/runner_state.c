@@ -23,6 +23,7 @@
 
 #include "base/binio.h"
 #include "base/error.h"
+#include "base/fault.h"
 
 static const char state_magic[8] = {'L', 'P', 'N', 'A', 'S', 'R', 'U', 'N'};
 #define STATE_VERSION 2u
@@ -176,6 +177,8 @@ lpnas_status lpnas_runner_journal_append(lpnas_runner *r, const lpnas_candidate 
 {
     lpnas_binio b;
     lpnas_binio_init(&b, r->journal);
+    if (lpnas_fault_write())
+        b.failed = true; /* an injected full disk (base/fault.h) */
     lpnas_binio_u32_w(&b, RECORD_TAG);
     put_candidate(&b, c);
     uint32_t crc = b.crc;
@@ -205,6 +208,8 @@ lpnas_status lpnas_runner_save_state(lpnas_runner *r)
     if (!f) return lpnas_fail(LPNAS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
     lpnas_binio b;
     lpnas_binio_init(&b, f);
+    if (lpnas_fault_write())
+        b.failed = true;
     lpnas_binio_bytes_w(&b, state_magic, sizeof state_magic);
     lpnas_binio_u32_w(&b, STATE_VERSION);
     uint32_t n = (uint32_t)strlen(r->config);
@@ -361,7 +366,21 @@ lpnas_status lpnas_runner_load_state(lpnas_runner *r)
                           (unsigned long long)count, (unsigned long long)covered);
     if ((st = lpnas_runner_reserve(r, r->count ? r->count : 1))) return st;
     for (size_t i = 0; i < r->count; i++) r->cand[i].id = UINT64_MAX;
-    if ((st = replay_journal(r, jpath, covered)) || (st = check_records(r, jpath)))
+    if ((st = replay_journal(r, jpath, covered)) || (st = check_records(r, jpath))) {
         r->count = 0;
-    return st;
+        return st;
+    }
+    /* Result records are written the moment a candidate finishes, before it
+     * is scored; scoring is a pure function of the measurements and the
+     * (checked) configuration, so it is redone here for every finished one. */
+    for (size_t i = 0; i < r->count && r->problem.score; i++) {
+        lpnas_candidate *c = &r->cand[i];
+        if (c->status == LPNAS_CAND_OK || c->status == LPNAS_CAND_FAILED) {
+            r->problem.score(r->problem.ctx, c);
+            c->outcome.failed = c->status == LPNAS_CAND_FAILED;
+        } else if (c->status == LPNAS_CAND_DUPLICATE && lpnas_runner_settle_duplicate(r, c)) {
+            c->outcome = r->cand[c->dup_of].outcome;
+        }
+    }
+    return LPNAS_OK;
 }
