@@ -115,7 +115,7 @@ lpnas_status lpnas_model_save(lpnas_net *net, const char *policy, const char *pa
     if (!f) {
         st = lpnas_fail(LPNAS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
     } else {
-        bool ok = !hdr.oom && lpnas_fwrite(hdr.p, hdr.len, f) == hdr.len && fwrite(z, 1, clen, f) == clen &&
+        bool ok = !hdr.oom && lpnas_fwrite(hdr.p, hdr.len, f, tmp) == hdr.len && fwrite(z, 1, clen, f) == clen &&
                   fflush(f) == 0;
         int err = errno;
         ok = fclose(f) == 0 && ok;

@@ -152,7 +152,7 @@ lpnas_status lpnas_png_write_rgb(const char *path, const uint8_t *rgb, int w, in
 {
     if (w < 1 || h < 1 || w > MAX_SIDE || h > MAX_SIDE)
         return lpnas_fail(LPNAS_ERR_ARG, "%s: PNG size %dx%d out of range", path, w, h);
-    if (lpnas_fault_write())
+    if (lpnas_fault_write(path))
         return lpnas_fail(LPNAS_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     FILE *f = fopen(path, "wb");
     if (!f)

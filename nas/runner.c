@@ -265,7 +265,7 @@ static void *worker(void *v)
         }
         if (c->status != LPNAS_CAND_PENDING) {
             /* durable the moment it finishes: a kill now repeats nothing */
-            lpnas_status ws = lpnas_runner_journal_append(r, c);
+            lpnas_status ws = lpnas_runner_journal_append(r, c, true);
             if (ws) {
                 c->status = LPNAS_CAND_PENDING; /* not saved: it is evaluated again on resume */
             } else {
@@ -343,6 +343,13 @@ static long find_duplicate(const lpnas_runner *r, size_t upto, const char *arch)
     return -1;
 }
 
+/* Journal fsynced, then the snapshot that covers it. */
+static lpnas_status checkpoint(lpnas_runner *r)
+{
+    lpnas_status st = lpnas_runner_journal_sync(r);
+    return st ? st : lpnas_runner_save_state(r);
+}
+
 /* Asks one batch: cheap checks and duplicates on this thread; every asked
  * candidate goes to the journal, then the snapshot (strategy after the
  * asks) is saved. Returns the indices to evaluate in todo. */
@@ -387,9 +394,13 @@ static lpnas_status ask_batch(lpnas_runner *r, size_t *todo, size_t *n_todo)
         }
     }
     for (size_t i = first; i < r->count && !st; i++)
-        st = lpnas_runner_journal_append(r, &r->cand[i]);
-    if (!st)
-        st = lpnas_runner_save_state(r);
+        st = lpnas_runner_journal_append(r, &r->cand[i], false);
+    /* The snapshot before evaluating: a batch with nothing to train (all
+     * infeasible or duplicates) needs none, since a resume from the last
+     * snapshot asks it again identically and cheaply; that keeps a long run
+     * of rejections from costing two fsyncs a batch. */
+    if (!st && *n_todo > 0)
+        st = checkpoint(r);
     if (!st)
         st = lpnas_runner_append_rows(r); /* infeasible and duplicate rows are final now */
     return st;
@@ -441,6 +452,10 @@ lpnas_status lpnas_runner_run(lpnas_runner *r)
         if ((st = lpnas_runner_append_rows(r)) || (st = lpnas_runner_write_pareto(r)))
             return st;
         progress(r, t_start);
+        if ((r->rejections >= r->opt.max_rejections || r->duplicate_run >= r->opt.max_duplicates ||
+             trained(r) >= r->opt.budget) &&
+            (st = checkpoint(r))) /* the end, as told */
+            return st;
         if (r->rejections >= r->opt.max_rejections) {
             bool any = false;
             for (size_t i = 0; i < r->count; i++)

@@ -47,7 +47,9 @@ lpnas_status lpnas_runner_write_pareto(lpnas_runner *r);
 /* runner_state.c */
 lpnas_status lpnas_runner_build_config(lpnas_runner *r);
 lpnas_status lpnas_runner_journal_open(lpnas_runner *r, bool fresh);
-lpnas_status lpnas_runner_journal_append(lpnas_runner *r, const lpnas_candidate *c);
+/* One record, flushed; fsynced when sync (a finished evaluation). */
+lpnas_status lpnas_runner_journal_append(lpnas_runner *r, const lpnas_candidate *c, bool sync);
+lpnas_status lpnas_runner_journal_sync(lpnas_runner *r);
 lpnas_status lpnas_runner_save_state(lpnas_runner *r);
 lpnas_status lpnas_runner_load_state(lpnas_runner *r);
 /* Loads out_dir's state as a resume would (no lock, no files written):

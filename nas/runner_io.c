@@ -95,7 +95,7 @@ static lpnas_status write_rows(lpnas_runner *r, FILE *f, const char *path, bool 
     char row[2048];
     while (r->rows_written < r->count && lpnas_runner_settle_duplicate(r, &r->cand[r->rows_written])) {
         size_t n = lpnas_format_result_row(&r->cand[r->rows_written], row, sizeof row);
-        if (lpnas_fwrite(row, n, f) != n)
+        if (lpnas_fwrite(row, n, f, path) != n)
             return lpnas_fail(LPNAS_ERR_IO, "%s: write failed: %s", path, strerror(errno));
         r->rows_written++;
         *wrote = true;
@@ -103,8 +103,9 @@ static lpnas_status write_rows(lpnas_runner *r, FILE *f, const char *path, bool 
     return LPNAS_OK;
 }
 
-/* Appends every final row that is next in id order; flushes and fsyncs (the
- * journal has the records already: results.csv can always be rebuilt). */
+/* Appends every final row that is next in id order and flushes. No fsync:
+ * the journal holds every record durably and results.csv is rebuilt from
+ * it on resume, so a row lost with the page cache costs nothing. */
 lpnas_status lpnas_runner_append_rows(lpnas_runner *r)
 {
     char path[4096];
@@ -112,7 +113,7 @@ lpnas_status lpnas_runner_append_rows(lpnas_runner *r)
     bool wrote = false;
     if (!st)
         st = write_rows(r, r->csv, path, &wrote);
-    if (!st && wrote && (fflush(r->csv) != 0 || fsync(fileno(r->csv)) != 0))
+    if (!st && wrote && fflush(r->csv) != 0)
         st = lpnas_fail(LPNAS_ERR_IO, "%s: flush failed: %s", path, strerror(errno));
     if (st)
         clearerr(r->csv);
@@ -134,7 +135,7 @@ lpnas_status lpnas_runner_open_csv(lpnas_runner *r, bool fresh)
     size_t n = strlen(lpnas_results_header);
     bool wrote = false;
     r->rows_written = 0;
-    if (lpnas_fwrite(lpnas_results_header, n, f) != n)
+    if (lpnas_fwrite(lpnas_results_header, n, f, tmp) != n)
         st = lpnas_fail(LPNAS_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
     if (!st && !fresh)
         st = write_rows(r, f, tmp, &wrote);
@@ -163,7 +164,7 @@ lpnas_status lpnas_runner_write_pareto(lpnas_runner *r)
     FILE *f = fopen(tmp, "w");
     if (!f) return lpnas_fail(LPNAS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
     size_t hn = strlen(lpnas_results_header);
-    bool bad = lpnas_fwrite(lpnas_results_header, hn, f) != hn;
+    bool bad = lpnas_fwrite(lpnas_results_header, hn, f, path) != hn;
     int n_obj = r->opt.strategy.n_obj;
     for (size_t i = 0; i < r->count; i++) {
         const lpnas_candidate *a = &r->cand[i];

@@ -173,17 +173,24 @@ lpnas_status lpnas_runner_journal_open(lpnas_runner *r, bool fresh)
     return LPNAS_OK;
 }
 
-lpnas_status lpnas_runner_journal_append(lpnas_runner *r, const lpnas_candidate *c)
+lpnas_status lpnas_runner_journal_sync(lpnas_runner *r)
+{
+    if (fflush(r->journal) != 0 || fsync(fileno(r->journal)) != 0)
+        return lpnas_fail(LPNAS_ERR_IO, "%s/search.journal: flush failed: %s", r->opt.out_dir, strerror(errno));
+    return LPNAS_OK;
+}
+
+lpnas_status lpnas_runner_journal_append(lpnas_runner *r, const lpnas_candidate *c, bool sync)
 {
     lpnas_binio b;
     lpnas_binio_init(&b, r->journal);
-    if (lpnas_fault_write())
+    if (lpnas_fault_write("search.journal"))
         b.failed = true; /* an injected full disk (base/fault.h) */
     lpnas_binio_u32_w(&b, RECORD_TAG);
     put_candidate(&b, c);
     uint32_t crc = b.crc;
     lpnas_binio_u32_w(&b, crc);
-    if (b.failed || fflush(r->journal) != 0 || fsync(fileno(r->journal)) != 0) {
+    if (b.failed || fflush(r->journal) != 0 || (sync && fsync(fileno(r->journal)) != 0)) {
         lpnas_status st = lpnas_fail(LPNAS_ERR_IO, "%s/search.journal: write failed: %s", r->opt.out_dir,
                                      strerror(errno));
         /* a torn record must not stay in front of later good ones: cut it off */
@@ -208,7 +215,7 @@ lpnas_status lpnas_runner_save_state(lpnas_runner *r)
     if (!f) return lpnas_fail(LPNAS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
     lpnas_binio b;
     lpnas_binio_init(&b, f);
-    if (lpnas_fault_write())
+    if (lpnas_fault_write(tmp))
         b.failed = true;
     lpnas_binio_bytes_w(&b, state_magic, sizeof state_magic);
     lpnas_binio_u32_w(&b, STATE_VERSION);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <png.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "check_util.h"
@@ -186,8 +188,6 @@ START_TEST(model_files)
 }
 END_TEST
 
-/* The example program as a user runs it. */
-
 /* Augmentation of non-square tiles (issue 12 item 4): every transform the
  * trainer may pick, against an independent index formula; 8x16 and 16x8. */
 START_TEST(non_square_augmentation)
@@ -302,6 +302,51 @@ START_TEST(model_file_sizes_checked)
 }
 END_TEST
 
+/* A folder of n gray w x h tiles (SAR-like) with masks. */
+static void gray_folder(const char *dir, int n, int w, int h)
+{
+    char path[700];
+    const char *sub[] = {"images", "masks"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, sub[k]);
+        mkdir(path, 0777);
+        for (int i = 0; i < n; i++) {
+            snprintf(path, sizeof path, "%s/%s/t%02d.png", dir, sub[k], i);
+            FILE *f = fopen(path, "wb");
+            png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+            png_infop info = png_create_info_struct(p);
+            png_init_io(p, f);
+            png_set_IHDR(p, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+                         PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+            png_write_info(p, info);
+            unsigned char row[64];
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++)
+                    row[x] = (unsigned char)(k ? ((x + y + i) % 7 == 0) * 255 : (x * 13 + y * 7 + i * 31) % 256);
+                png_write_row(p, row);
+            }
+            png_write_end(p, NULL);
+            png_destroy_write_struct(&p, &info);
+            fclose(f);
+        }
+    }
+}
+
+/* issue 12 item 12: the default preset takes the data's channels (gray SAR tiles) */
+START_TEST(train_segmenter_gray_data)
+{
+    char *dir = lpnas_test_tmpdir(), args[1024], last[1024];
+    gray_folder(dir, 10, 16, 16);
+    snprintf(args, sizeof args, "--data %s --preset tiny --warmup-steps 2 --finetune-steps 1 --batch 2", dir);
+    ck_assert_int_eq(lpnas_test_program_last_line("train_segmenter", args, last, sizeof last), 0);
+    ck_assert_msg(strstr(last, "miou_aligned="), "%s", last);
+    snprintf(args, sizeof args, "--data %s --warmup-steps 1 --finetune-steps 0 --batch 2", dir); /* paper96k */
+    ck_assert_int_eq(lpnas_test_program_last_line("train_segmenter", args, last, sizeof last), 0);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(train_segmenter_program)
 {
     char last[512];
@@ -335,6 +380,7 @@ static Suite *suite(void)
     tcase_add_test(t, model_files);
     tcase_add_test(t, train_segmenter_program);
     tcase_add_test(t, non_square_augmentation);
+    tcase_add_test(t, train_segmenter_gray_data);
     tcase_add_test(t, model_file_sizes_checked);
     suite_add_tcase(s, t);
     return s;
