@@ -26,7 +26,7 @@ APT_PACKAGES := build-essential pkg-config libopenblas-dev libpng-dev zlib1g-dev
 NEED_DEPS := $(filter-out clean help,$(or $(MAKECMDGOALS),all))
 ifneq ($(NEED_DEPS),)
 ifneq ($(shell pkg-config --exists openblas libpng zlib check 2>/dev/null && echo yes),yes)
-$(error missing dependencies (pkg-config cannot find openblas, libpng, zlib or check): sudo apt-get install -y $(APT_PACKAGES))
+$(error missing dependencies (pkg-config cannot find openblas, libpng, zlib or check): sh tools/install_deps.sh (or as root: apt-get install -y $(APT_PACKAGES)))
 endif
 endif
 

@@ -119,6 +119,10 @@ lpnas_status lpnas_runner_create(const lpnas_runner_options *o, const lpnas_prob
                           o->budget, o->batch, o->workers);
     if (!o->out_dir || !*o->out_dir)
         return lpnas_fail(LPNAS_ERR_ARG, "search: no output folder");
+    struct stat sb;
+    if (o->resume && stat(o->out_dir, &sb) != 0) /* nothing to continue: never create it */
+        return lpnas_fail(LPNAS_ERR_IO, "%s: nothing to resume yet: the folder does not exist; start the search without --resume",
+                          o->out_dir);
     lpnas_status st = make_dirs(o->out_dir);
     if (st)
         return st;

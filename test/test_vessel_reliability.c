@@ -300,6 +300,53 @@ START_TEST(ctrl_c_while_writing_outputs)
 }
 END_TEST
 
+
+static void stub(const char *dir, const char *name, const char *body)
+{
+    char path[800];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "#!/bin/sh\n%s\n", body);
+    fclose(f);
+    chmod(path, 0755);
+}
+
+/* The README's first command: tools/install_deps.sh calls apt-get directly
+ * as root (Debian containers have no sudo) and through sudo otherwise;
+ * apt-get, sudo and id are stubs that log what they were asked. */
+START_TEST(install_command_with_and_without_sudo)
+{
+    char *dir = lpnas_test_tmpdir(), cmd[4096], log[800];
+    snprintf(log, sizeof log, "%s/log", dir);
+    char body[1200];
+    snprintf(body, sizeof body, "echo \"apt-get $*\" >> %s", log);
+    stub(dir, "apt-get", body);
+    snprintf(body, sizeof body, "echo \"sudo $1\" >> %s; \"$@\"", log);
+    stub(dir, "sudo", body);
+    stub(dir, "id", "echo $FAKE_UID");
+    for (int root = 1; root >= 0; root--) {
+        remove(log);
+        snprintf(cmd, sizeof cmd, "FAKE_UID=%d PATH=%s:$PATH sh tools/install_deps.sh >/dev/null 2>&1", root ? 0 : 1000,
+                 dir);
+        int st = system(cmd);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "install_deps.sh as %s: status %d", root ? "root" : "user",
+                      WEXITSTATUS(st));
+        FILE *f = fopen(log, "r");
+        ck_assert_ptr_nonnull(f);
+        char all[2048] = "", line[512];
+        while (fgets(line, sizeof line, f))
+            strncat(all, line, sizeof all - strlen(all) - 1);
+        fclose(f);
+        ck_assert_msg(strstr(all, "apt-get install -y build-essential") && strstr(all, "libclang-rt-14-dev"), "%s", all);
+        ck_assert_msg(root ? !strstr(all, "sudo") : strstr(all, "sudo apt-get") != NULL, "as %s:\n%s",
+                      root ? "root" : "user", all);
+    }
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("vessel_reliability");
@@ -310,6 +357,9 @@ static Suite *suite(void)
     tcase_add_test(t, overwrite_and_stopped_short);
     tcase_add_test(t, ctrl_c_while_writing_outputs);
     suite_add_tcase(s, t);
+    TCase *i = lpnas_tcase("install");
+    tcase_add_test(i, install_command_with_and_without_sudo);
+    suite_add_tcase(s, i);
     return s;
 }
 
