@@ -121,7 +121,8 @@ lpnas_status lpnas_runner_create(const lpnas_runner_options *o, const lpnas_prob
         return lpnas_fail(LPNAS_ERR_ARG, "search: no output folder");
     struct stat sb;
     if (o->resume && stat(o->out_dir, &sb) != 0) /* nothing to continue: never create it */
-        return lpnas_fail(LPNAS_ERR_IO, "%s: nothing to resume yet: the folder does not exist; start the search without --resume",
+        return lpnas_fail(LPNAS_ERR_IO,
+                          "%s: nothing to resume yet: the folder does not exist; start the search without --resume",
                           o->out_dir);
     lpnas_status st = make_dirs(o->out_dir);
     if (st)
@@ -255,8 +256,9 @@ static void *worker(void *v)
         clock_gettime(CLOCK_MONOTONIC, &t1);
         pthread_mutex_lock(&r->mu);
         c->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        if (st == LPNAS_ERR_INTERRUPTED || (st == LPNAS_ERR_IO && !r->io_status)) {
-            if (st == LPNAS_ERR_IO) { /* e.g. the disk filled while saving the model: stop, redo it later */
+        if (st == LPNAS_ERR_INTERRUPTED || st == LPNAS_ERR_IO) {
+            /* IO: e.g. the disk filled while saving the model; stop, and redo it on resume */
+            if (st == LPNAS_ERR_IO && !r->io_status) {
                 r->io_status = st;
                 snprintf(r->io_msg, sizeof r->io_msg, "candidate %llu: %s", (unsigned long long)c->id,
                          lpnas_last_error());
