@@ -316,6 +316,13 @@ int main(int argc, char **argv)
     if (o.sample > o.population)
         o.sample = o.population;
     tty = isatty(2);
+    /* from here on Ctrl-C (or SIGTERM) is an orderly stop, whatever is running */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     lpnas_dataset *d = NULL;
     lpnas_latency_model *m = NULL;
     int *tr = NULL, *va = NULL, nt, nv, rc = 1;
@@ -351,12 +358,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "vessel_search: %d training and %d validation tiles, policy %s, mode %s, budget %.2f ms, %d workers -> %s\n",
             nt, nv, policy, o.mode == LPNAS_MODE_ALIGNED ? "aligned" : "posthoc", o.budget_ms, o.workers, out);
     atomic_store(&running, s);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (interrupted) /* Ctrl-C came while the data was being prepared */
+        lpnas_search_request_stop(s);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     lpnas_status st = lpnas_search_run(s);
