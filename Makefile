@@ -4,6 +4,7 @@
 #   make test         build and run every Check suite (test/test_*.c)
 #   make test-asan    the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-long    the exhaustive sweeps (LPNAS_TEST_LONG=1)
+#   make fuzz         libFuzzer harnesses (clang), each run FUZZ_SECONDS (default 60)
 #   make bench        throughput tables (bench/bench_*.c)
 #   make demo         the main job: examples/vessel_search on synthetic data
 #   make install PREFIX=/usr/local   archive, headers and lpnas.pc
@@ -25,7 +26,7 @@ APT_PACKAGES := build-essential pkg-config libopenblas-dev libpng-dev zlib1g-dev
 NEED_DEPS := $(filter-out clean help,$(or $(MAKECMDGOALS),all))
 ifneq ($(NEED_DEPS),)
 ifneq ($(shell pkg-config --exists openblas libpng zlib check 2>/dev/null && echo yes),yes)
-$(error missing dependencies (pkg-config cannot find openblas, libpng, zlib or check): sudo apt-get install -y $(APT_PACKAGES))
+$(error missing dependencies (pkg-config cannot find openblas, libpng, zlib or check): sh tools/install_deps.sh (or as root: apt-get install -y $(APT_PACKAGES)))
 endif
 endif
 
@@ -49,6 +50,10 @@ EXAMPLES     := $(notdir $(patsubst %/,%,$(wildcard examples/*/)))
 EXAMPLE_BINS := $(EXAMPLES:%=$(BUILD)/bin/%)
 
 TEST_UTIL_SRC := $(filter-out test/test_%.c,$(wildcard test/*.c))
+# The fuzz harnesses (test/fuzz/): replayed over their corpora by test_fuzz.
+FUZZ_SRC  := $(wildcard test/fuzz/*.c)
+FUZZ_OBJ  := $(FUZZ_SRC:%.c=$(BUILD)/obj/%.o)
+FUZZ_NAMES := $(patsubst test/fuzz/fuzz_%.c,%,$(filter-out test/fuzz/fuzz_util.c,$(wildcard test/fuzz/fuzz_*.c)))
 TEST_UTIL_OBJ := $(TEST_UTIL_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC  := $(wildcard test/test_*.c)
 TEST_BINS := $(TEST_SRC:test/%.c=$(BUILD)/test/%)
@@ -58,7 +63,7 @@ BENCH_UTIL_OBJ := $(BENCH_UTIL_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC  := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all lib examples tests benches test test-asan test-long bench demo install clean help
+.PHONY: all lib examples tests benches test test-asan test-long bench demo install clean help fuzz fuzz-bins
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -93,6 +98,11 @@ $(BUILD)/test/%: $(BUILD)/obj/test/%.o $(TEST_UTIL_OBJ) $(LIBRARY)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_UTIL_OBJ) $(LIBRARY) $(CHECK_LIBS) $(DEP_LIBS)
 
+# test_fuzz replays every harness over its corpus (no libFuzzer needed).
+$(BUILD)/test/test_fuzz: $(BUILD)/obj/test/test_fuzz.o $(FUZZ_OBJ) $(TEST_UTIL_OBJ) $(LIBRARY)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(FUZZ_OBJ) $(TEST_UTIL_OBJ) $(LIBRARY) $(CHECK_LIBS) $(DEP_LIBS)
+
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_UTIL_OBJ) $(LIBRARY)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_UTIL_OBJ) $(LIBRARY) $(DEP_LIBS)
@@ -109,6 +119,27 @@ test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  LDFLAGS="-fsanitize=address,undefined" test
+
+# libFuzzer (clang -fsanitize=fuzzer; Debian: clang libclang-rt-14-dev) in
+# its own tree; new inputs go to build-fuzz/corpus/NAME, crashes to
+# build-fuzz/crash-NAME-*; the seeds and every crash found live in test/fuzz/NAME/.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -rss_limit_mb=2048 -malloc_limit_mb=2048
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1" \
+	  SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" fuzz-bins
+	@for n in $(FUZZ_NAMES); do \
+	  mkdir -p build-fuzz/corpus/$$n; echo "== fuzz $$n for $(FUZZ_SECONDS) s"; \
+	  build-fuzz/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	    -artifact_prefix=build-fuzz/crash-$$n- build-fuzz/corpus/$$n test/fuzz/$$n || exit 1; \
+	done
+
+fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_util.c test/fuzz/fuzz.h $(LIBRARY)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DLPNAS_FUZZ_MAIN -fsanitize=fuzzer,address,undefined -o $@ $< test/fuzz/fuzz_util.c \
+	  $(LIBRARY) $(DEP_LIBS)
 
 bench: $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
@@ -131,9 +162,9 @@ install: $(LIBRARY)
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lpnas.pc
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -24,6 +24,7 @@ const char *lpnas_strerror(lpnas_status s)
     case LPNAS_ERR_NOT_FOUND: return "not found";
     case LPNAS_ERR_INFEASIBLE: return "infeasible";
     case LPNAS_ERR_INTERRUPTED: return "interrupted";
+    case LPNAS_ERR_STOPPED: return "stopped before the budget";
     }
     return "unknown status";
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "base/rng.h"
@@ -24,7 +25,7 @@ lpnas_status lpnas_dataset_alloc(int count, int channels, int h, int w, lpnas_da
     d->count = count, d->channels = channels, d->h = h, d->w = w;
     d->images = malloc((size_t)count * channels * h * w * sizeof(float));
     d->masks = calloc((size_t)count * h * w, 1);
-    d->names = calloc((size_t)count, sizeof *d->names);
+    d->names = calloc((size_t)count, sizeof *d->names); /* each set by its loader */
     if (!d->images || !d->masks || !d->names) {
         lpnas_dataset_free(d);
         return lpnas_fail(LPNAS_ERR_NOMEM, "data set: out of memory for %d tiles of %dx%d", count, h, w);
@@ -37,6 +38,9 @@ void lpnas_dataset_free(lpnas_dataset *d)
 {
     if (!d)
         return;
+    if (d->names)
+        for (int i = 0; i < d->count; i++)
+            free(d->names[i]);
     free(d->images), free(d->masks), free(d->names);
     free(d);
 }
@@ -47,7 +51,32 @@ int lpnas_dataset_height(const lpnas_dataset *d) { return d->h; }
 int lpnas_dataset_width(const lpnas_dataset *d) { return d->w; }
 const float *lpnas_dataset_image(const lpnas_dataset *d, int i) { return d->images + (size_t)i * d->channels * d->h * d->w; }
 const uint8_t *lpnas_dataset_mask(const lpnas_dataset *d, int i) { return d->masks + (size_t)i * d->h * d->w; }
-const char *lpnas_dataset_name(const lpnas_dataset *d, int i) { return d->names[i]; }
+const char *lpnas_dataset_name(const lpnas_dataset *d, int i) { return d->names[i] ? d->names[i] : ""; }
+
+lpnas_status lpnas_dataset_set_name(lpnas_dataset *d, int i, const char *name, size_t len)
+{
+    char *s = malloc(len + 1);
+    if (!s)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "data set: out of memory for tile names");
+    memcpy(s, name, len);
+    s[len] = 0;
+    free(d->names[i]);
+    d->names[i] = s;
+    return LPNAS_OK;
+}
+
+/* "a/b" in a fresh buffer: user paths have no fixed length limit. */
+static char *join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 2);
+    if (s) {
+        memcpy(s, a, la);
+        s[la] = '/';
+        memcpy(s + la + 1, b, lb + 1);
+    }
+    return s;
+}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -67,7 +96,7 @@ static lpnas_status list_png(const char *dir, char ***names, int *n)
     lpnas_status st = LPNAS_OK;
     while ((e = readdir(dp))) {
         size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".png") || len >= 60)
+        if (len < 5 || strcmp(e->d_name + len - 4, ".png"))
             continue;
         if (*n == cap) {
             cap = cap ? 2 * cap : 64;
@@ -78,7 +107,11 @@ static lpnas_status list_png(const char *dir, char ***names, int *n)
             }
             *names = nn;
         }
-        (*names)[(*n)++] = strdup(e->d_name);
+        if (!((*names)[*n] = strdup(e->d_name))) {
+            st = lpnas_fail(LPNAS_ERR_NOMEM, "%s: out of memory listing files", dir);
+            break;
+        }
+        (*n)++;
     }
     closedir(dp);
     if (!st && *n)
@@ -93,57 +126,94 @@ static void free_names(char **names, int n)
     free(names);
 }
 
+/* Memory the loaded data set may take: half the machine's physical memory
+ * (the search needs the rest for networks), and never more than 4 GB. */
+static double memory_limit(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    double phys = pages > 0 && size > 0 ? (double)pages * (double)size : 8e9;
+    return fmin(4e9, phys / 2);
+}
+
+/* Pass 1: every image's and mask's header, before any pixel is decoded, so
+ * a bad tile late in a big folder (or a 16384x16384 one) costs nothing. */
+static lpnas_status check_headers(const char *idir, const char *mdir, char **names, int n, int *C0, int *H, int *W)
+{
+    for (int i = 0; i < n; i++) {
+        char *ip = join(idir, names[i]), *mp = join(mdir, names[i]);
+        int c, h, w, mc, mh, mw;
+        lpnas_status st = LPNAS_OK;
+        struct stat sb;
+        if (!ip || !mp)
+            st = lpnas_fail(LPNAS_ERR_NOMEM, "%s: out of memory", idir);
+        else if ((st = lpnas_png_info(ip, &c, &h, &w)))
+            ;
+        else if (stat(mp, &sb))
+            st = lpnas_fail(LPNAS_ERR_IO, "%s: no mask %s for it", ip, mp);
+        else if ((st = lpnas_png_info(mp, &mc, &mh, &mw)))
+            ;
+        else if (mh != h || mw != w)
+            st = lpnas_fail(LPNAS_ERR_FORMAT, "%s: mask is %dx%d but its image is %dx%d", mp, mw, mh, w, h);
+        else if (h > LPNAS_DATASET_MAX_SIDE || w > LPNAS_DATASET_MAX_SIDE)
+            st = lpnas_fail(LPNAS_ERR_FORMAT, "%s: %dx%d: networks take tiles of at most %dx%d", ip, w, h,
+                            LPNAS_DATASET_MAX_SIDE, LPNAS_DATASET_MAX_SIDE);
+        else if (i > 0 && (h != *H || w != *W))
+            st = lpnas_fail(LPNAS_ERR_FORMAT, "%s: %dx%d, but %s is %dx%d: tiles must share one size", ip, w, h,
+                            names[0], *W, *H);
+        else if (i > 0 && c == 3 && *C0 == 1)
+            st = lpnas_fail(LPNAS_ERR_FORMAT,
+                            "%s: colour, but %s is gray: a folder must be all gray or start with a colour tile", ip,
+                            names[0]);
+        if (!st && i == 0) {
+            /* the folder's channel count is its first tile's: later gray tiles
+             * in a colour folder are replicated to 3 channels */
+            *H = h, *W = w;
+            *C0 = c == 1 ? 1 : 3;
+        }
+        free(ip), free(mp);
+        if (st)
+            return st;
+    }
+    double need = (double)n * ((double)*C0 * *H * *W * sizeof(float) + (double)*H * *W);
+    if (need > memory_limit())
+        return lpnas_fail(LPNAS_ERR_NOMEM, "%s: %d tiles of %dx%dx%d need %.0f MB in memory, more than the %.0f MB allowed",
+                          idir, n, *C0, *H, *W, need / 1e6, memory_limit() / 1e6);
+    return LPNAS_OK;
+}
+
 lpnas_status lpnas_dataset_load_png_dir(const char *dir, lpnas_dataset **out)
 {
     *out = NULL;
-    char idir[4096], mdir[4096], path[8192];
-    snprintf(idir, sizeof idir, "%s/images", dir);
-    snprintf(mdir, sizeof mdir, "%s/masks", dir);
     struct stat sb;
     if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
         return lpnas_fail(LPNAS_ERR_IO, "%s: not a folder", dir);
-    if (stat(mdir, &sb) || !S_ISDIR(sb.st_mode))
-        return lpnas_fail(LPNAS_ERR_IO, "%s: no masks/ folder beside images/", dir);
-    char **names;
-    int n;
-    lpnas_status st = list_png(idir, &names, &n);
-    if (st)
-        return st;
-    if (n == 0) {
-        free_names(names, n);
-        return lpnas_fail(LPNAS_ERR_FORMAT, "%s: no .png images", idir);
-    }
+    char *idir = join(dir, "images"), *mdir = join(dir, "masks");
+    char **names = NULL;
+    int n = 0, C0 = 0, H = 0, W = 0;
+    lpnas_status st = LPNAS_OK;
     lpnas_dataset *d = NULL;
-    int C0 = 0, H = 0, W = 0;
+    if (!idir || !mdir)
+        st = lpnas_fail(LPNAS_ERR_NOMEM, "%s: out of memory", dir);
+    else if (stat(mdir, &sb) || !S_ISDIR(sb.st_mode))
+        st = lpnas_fail(LPNAS_ERR_IO, "%s: no masks/ folder beside images/", dir);
+    else if (!(st = list_png(idir, &names, &n)) && n == 0)
+        st = lpnas_fail(LPNAS_ERR_FORMAT, "%s: no .png images", idir);
+    if (!st)
+        st = check_headers(idir, mdir, names, n, &C0, &H, &W);
+    if (!st)
+        st = lpnas_dataset_alloc(n, C0, H, W, &d);
     for (int i = 0; i < n && !st; i++) {
         float *img = NULL, *msk = NULL;
         int c, h, w, mc, mh, mw;
-        snprintf(path, sizeof path, "%s/%s", idir, names[i]);
-        if ((st = lpnas_png_read(path, &img, &c, &h, &w)))
-            break;
-        snprintf(path, sizeof path, "%s/%s", mdir, names[i]);
-        if (stat(path, &sb)) {
-            st = lpnas_fail(LPNAS_ERR_IO, "%s/%s: no mask %s for it", idir, names[i], path);
-        } else if (!(st = lpnas_png_read(path, &msk, &mc, &mh, &mw)) && (mh != h || mw != w)) {
-            st = lpnas_fail(LPNAS_ERR_FORMAT, "%s: mask is %dx%d but its image is %dx%d", path, mw, mh, w, h);
-        } else if (!st && d && (h != H || w != W)) {
-            st = lpnas_fail(LPNAS_ERR_FORMAT, "%s/%s: %dx%d, but %s is %dx%d: tiles must share one size", idir,
-                            names[i], w, h, names[0], W, H);
-        }
-        if (!st && !d) {
-            /* the folder's channel count is its first tile's: later gray tiles
-             * in a colour folder are replicated to 3 channels */
-            H = h, W = w;
-            C0 = c == 1 ? 1 : 3;
-            st = lpnas_dataset_alloc(n, C0, H, W, &d);
-        }
-        if (!st && c != d->channels) {
-            if (c == 3 && d->channels == 1) {
-                st = lpnas_fail(LPNAS_ERR_FORMAT,
-                                "%s/%s: colour, but %s is gray: a folder must be all gray or start with a colour tile",
-                                idir, names[i], names[0]);
-            }
-        }
+        char *ip = join(idir, names[i]), *mp = join(mdir, names[i]);
+        if (!ip || !mp)
+            st = lpnas_fail(LPNAS_ERR_NOMEM, "%s: out of memory", idir);
+        else if (!(st = lpnas_png_read(ip, &img, &c, &h, &w)))
+            st = lpnas_png_read(mp, &msk, &mc, &mh, &mw);
+        /* the headers were checked; the decoded sizes must agree with them
+         * (a file replaced between the passes is an error, not an overflow) */
+        if (!st && (h != H || w != W || mh != H || mw != W || (c == 3 && C0 == 1)))
+            st = lpnas_fail(LPNAS_ERR_FORMAT, "%s: changed while the data set was being read", ip);
         if (!st) {
             size_t plane = (size_t)H * W;
             float *dst = d->images + (size_t)i * d->channels * plane;
@@ -156,13 +226,14 @@ lpnas_status lpnas_dataset_load_png_dir(const char *dir, lpnas_dataset **out)
                     v = msk[q * plane + k] > v ? msk[q * plane + k] : v;
                 m[k] = v > 0;
             }
-            size_t len = strlen(names[i]) - 4;
-            snprintf(d->names[i], sizeof d->names[i], "%.*s", (int)len, names[i]);
+            st = lpnas_dataset_set_name(d, i, names[i], strlen(names[i]) - 4);
         }
+        free(ip), free(mp);
         free(img);
         free(msk);
     }
     free_names(names, n);
+    free(idir), free(mdir);
     if (st) {
         lpnas_dataset_free(d);
         return st;

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "base/error.h"
+#include "base/fault.h"
 #include "lpnas/model.h"
 
 #define MAGIC "LPNASMDL"
@@ -114,11 +115,14 @@ lpnas_status lpnas_model_save(lpnas_net *net, const char *policy, const char *pa
     if (!f) {
         st = lpnas_fail(LPNAS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
     } else {
-        bool ok = !hdr.oom && fwrite(hdr.p, 1, hdr.len, f) == hdr.len && fwrite(z, 1, clen, f) == clen;
+        bool ok = !hdr.oom && lpnas_fwrite(hdr.p, hdr.len, f, tmp) == hdr.len && fwrite(z, 1, clen, f) == clen &&
+                  fflush(f) == 0;
+        int err = errno;
         ok = fclose(f) == 0 && ok;
         if (!ok || rename(tmp, path)) {
+            err = ok ? errno : err;
             remove(tmp);
-            st = lpnas_fail(LPNAS_ERR_IO, "%s: write failed", path);
+            st = lpnas_fail(LPNAS_ERR_IO, "%s: write failed: %s", path, strerror(err));
         }
     }
     free(b.p), free(z), free(hdr.p);
@@ -169,6 +173,27 @@ static void get_str(rbuf *r, char *s, size_t cap)
     r->at += n;
 }
 
+/* Largest activation set a loaded model may ask for (batch x peak, fp32):
+ * the project's networks run on tiles of at most a few hundred pixels. */
+#define MAX_ACT_BYTES (1024.0 * 1024 * 1024)
+
+/* The payload left must hold u64 n | n x f32 | u64 m | m x f32 with n at
+ * least the architecture's trainable count (BN statistics come on top):
+ * read without moving the cursor. */
+static bool params_fit(const rbuf *r, const lpnas_arch_stats *as)
+{
+    size_t left = r->len - r->at;
+    if (left < 16)
+        return false;
+    rbuf t = *r;
+    uint64_t np = get_u64(&t);
+    if (np > (left - 16) / 4 || np < (uint64_t)as->params)
+        return false;
+    t.at += (size_t)np * 4;
+    uint64_t m = get_u64(&t);
+    return !t.bad && m <= (left - 16 - (size_t)np * 4) / 4 && 16 + 4 * (np + m) == left;
+}
+
 lpnas_status lpnas_model_load(const char *path, int batch, lpnas_net **out, char *policy, size_t policy_cap)
 {
     *out = NULL;
@@ -194,6 +219,26 @@ lpnas_status lpnas_model_load(const char *path, int batch, lpnas_net **out, char
     if (plen > MAX_PAYLOAD || clen > MAX_PAYLOAD || clen == 0) {
         fclose(f);
         return lpnas_fail(LPNAS_ERR_CORRUPT, "%s: implausible sizes (%u, %u bytes)", path, plen, clen);
+    }
+    /* Sizes from the header are checked against the file's real length before
+     * anything is allocated: the compressed bytes must be exactly what follows
+     * the header, and zlib never inflates by more than 1032:1, so a payload
+     * claim beyond that is a lie (a 119-byte file must not ask for gigabytes). */
+    long here = ftell(f);
+    long fsize = here >= 0 && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (fsize < 0 || fseek(f, here, SEEK_SET) != 0) {
+        fclose(f);
+        return lpnas_fail(LPNAS_ERR_IO, "%s: cannot determine the file size", path);
+    }
+    if ((uint64_t)fsize != 24u + (uint64_t)clen) {
+        fclose(f);
+        return lpnas_fail(LPNAS_ERR_CORRUPT, "%s: the header says %u compressed bytes, the file holds %ld", path, clen,
+                          fsize - 24);
+    }
+    if ((uint64_t)plen > (uint64_t)clen * 1032u + 64u) {
+        fclose(f);
+        return lpnas_fail(LPNAS_ERR_CORRUPT, "%s: payload of %u bytes cannot come from %u compressed bytes", path, plen,
+                          clen);
     }
     unsigned char *z = malloc(clen), *p = malloc(plen ? plen : 1);
     if (!z || !p) {
@@ -236,11 +281,24 @@ lpnas_status lpnas_model_load(const char *path, int batch, lpnas_net **out, char
     }
     uint32_t th = get_u32(&r), tw = get_u32(&r);
     lpnas_arch a;
+    lpnas_arch_stats as;
     lpnas_net *net = NULL;
     if (r.bad)
         st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: malformed header fields", path);
     else if ((st = lpnas_arch_parse(arch_s, &a)))
         lpnas_error_prefix("%s: ", path);
+    else if (th < 1 || tw < 1 || th > 8192 || tw > 8192)
+        st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: tile size %ux%u out of range (1..8192)", path, tw, th);
+    else if ((st = lpnas_arch_stats_compute(&a, (int)th, (int)tw, &as)))
+        lpnas_error_prefix("%s: ", path);
+    else if (!params_fit(&r, &as)) {
+        /* checked before the net is built: building allocates activations
+         * for the tile size, which a corrupt file must not get to choose */
+        st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: %lld parameters of '%s' do not match the %zu payload bytes left", path,
+                        as.params, arch_s, r.len - r.at);
+    } else if ((double)as.peak_act_bytes * (batch > 0 ? batch : 1) > MAX_ACT_BYTES)
+        st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: %ux%u tiles need %.0f MB of activations at batch %d (limit %.0f MB)", path,
+                        tw, th, (double)as.peak_act_bytes * batch / 1e6, batch, MAX_ACT_BYTES / 1e6);
     else {
         lpnas_net_options o = {batch, (int)th, (int)tw, 1};
         if ((st = lpnas_net_create(&a, &o, &net)))

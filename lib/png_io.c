@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/fault.h"
 #include "lpnas/data.h"
 
 #define MAX_SIDE 16384
@@ -110,10 +111,49 @@ lpnas_status lpnas_png_read(const char *path, float **out, int *channels, int *h
     return LPNAS_OK;
 }
 
+lpnas_status lpnas_png_info(const char *path, int *channels, int *h, int *w)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lpnas_fail(LPNAS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char sig[8];
+    if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
+        fclose(f);
+        return lpnas_fail(LPNAS_ERR_FORMAT, "%s: not a PNG file", path);
+    }
+    png_err e;
+    e.msg[0] = 0;
+    png_structp p = png_create_read_struct(PNG_LIBPNG_VER_STRING, &e, on_error, on_warning);
+    png_infop info = p ? png_create_info_struct(p) : NULL;
+    if (!p || !info) {
+        png_destroy_read_struct(&p, &info, NULL);
+        fclose(f);
+        return lpnas_fail(LPNAS_ERR_NOMEM, "%s: libpng could not start", path);
+    }
+    if (setjmp(e.jmp)) {
+        png_destroy_read_struct(&p, &info, NULL);
+        fclose(f);
+        return lpnas_fail(LPNAS_ERR_FORMAT, "%s: corrupt PNG: %s", path, e.msg);
+    }
+    png_init_io(p, f);
+    png_set_sig_bytes(p, 8);
+    png_set_user_limits(p, MAX_SIDE, MAX_SIDE);
+    png_read_info(p, info); /* the chunks before the pixels only: IHDR and friends */
+    int type = png_get_color_type(p, info);
+    *channels = (type & PNG_COLOR_MASK_COLOR) ? 3 : 1;
+    *w = (int)png_get_image_width(p, info);
+    *h = (int)png_get_image_height(p, info);
+    png_destroy_read_struct(&p, &info, NULL);
+    fclose(f);
+    return LPNAS_OK;
+}
+
 lpnas_status lpnas_png_write_rgb(const char *path, const uint8_t *rgb, int w, int h)
 {
     if (w < 1 || h < 1 || w > MAX_SIDE || h > MAX_SIDE)
         return lpnas_fail(LPNAS_ERR_ARG, "%s: PNG size %dx%d out of range", path, w, h);
+    if (lpnas_fault_write(path))
+        return lpnas_fail(LPNAS_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     FILE *f = fopen(path, "wb");
     if (!f)
         return lpnas_fail(LPNAS_ERR_IO, "%s: cannot create: %s", path, strerror(errno));

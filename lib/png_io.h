@@ -11,4 +11,8 @@
  * file's scale (8-bit 0..255, 16-bit 0..65535). *out is malloc'ed C x H x W. */
 lpnas_status lpnas_png_read(const char *path, float **out, int *channels, int *h, int *w);
 
+/* The header only (no pixels decoded): what lpnas_png_read would return as
+ * *channels, *h, *w. */
+lpnas_status lpnas_png_info(const char *path, int *channels, int *h, int *w);
+
 #endif

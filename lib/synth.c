@@ -209,7 +209,12 @@ lpnas_status lpnas_dataset_synthetic(const lpnas_synth_options *o, lpnas_dataset
         return st;
     for (int i = 0; i < o->count; i++) {
         make_tile(o, i, (float *)lpnas_dataset_image(d, i), d->masks + (size_t)i * o->size * o->size);
-        snprintf(d->names[i], sizeof d->names[i], "synth-%06d", i);
+        char name[32];
+        int len = snprintf(name, sizeof name, "synth-%06d", i);
+        if ((st = lpnas_dataset_set_name(d, i, name, (size_t)len))) {
+            lpnas_dataset_free(d);
+            return st;
+        }
     }
     *out = d;
     return LPNAS_OK;

@@ -10,6 +10,7 @@
 #include "base/rng.h"
 #include "kernels/loss.h"
 #include "kernels/metrics.h"
+#include "lib/train_internal.h"
 
 void lpnas_train_options_default(lpnas_train_options *o)
 {
@@ -62,7 +63,7 @@ static lpnas_status check(const lpnas_net *net, const lpnas_dataset *d, const in
 
 /* Copies tile t into slot b of the batch, transformed by one of the 8
  * symmetries of the square (k quarter turns, then an optional flip). */
-static void put_tile(const lpnas_dataset *d, int t, int xf, float *img, uint8_t *msk)
+void lpnas_train_put_tile(const lpnas_dataset *d, int t, int xf, float *img, uint8_t *msk)
 {
     int C = lpnas_dataset_channels(d), H = lpnas_dataset_height(d), W = lpnas_dataset_width(d);
     const float *src = lpnas_dataset_image(d, t);
@@ -73,8 +74,15 @@ static void put_tile(const lpnas_dataset *d, int t, int xf, float *img, uint8_t 
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
             int sx = flip ? W - 1 - x : x, sy = y, tx;
-            for (int k = 0; k < rot; k++) /* a quarter turn: (x, y) <- (y, W-1-x) on a square */
-                tx = sx, sx = sy, sy = W - 1 - tx;
+            if (rot == 2) {
+                /* the half turn is its own rectangle: x mirrors over W, y over H
+                 * (two quarter turns of a square would mirror y over W, which
+                 * on an HxW tile with H < W reads rows past the end) */
+                sx = W - 1 - sx, sy = H - 1 - sy;
+            } else {
+                for (int k = 0; k < rot; k++) /* a quarter turn (square tiles only): (x, y) <- (y, W-1-x) */
+                    tx = sx, sx = sy, sy = W - 1 - tx;
+            }
             size_t o = (size_t)y * W + x, s = (size_t)sy * W + sx;
             msk[o] = m[s];
             for (int c = 0; c < C; c++)
@@ -133,7 +141,7 @@ lpnas_status lpnas_train(lpnas_net *net, const lpnas_dataset *d, const int *idx,
                 pos = 0;
             }
             int xf = o.augment ? (int)lpnas_rng_below(&r, 8) : 0;
-            put_tile(d, perm[pos++], xf, img + (size_t)b * C * px, msk + (size_t)b * px);
+            lpnas_train_put_tile(d, perm[pos++], xf, img + (size_t)b * C * px, msk + (size_t)b * px);
         }
         const float *logits;
         if ((st = o.fold_bn && !device ? lpnas_net_forward_deployed(net, img, B, NULL, &logits)

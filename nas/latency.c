@@ -1,5 +1,6 @@
 /* Latency models: the table of measured entries, fusion rules and the
  * estimate over a layer list (include/lpnas/latency.h). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

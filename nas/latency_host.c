@@ -111,6 +111,13 @@ static lpnas_status layer_sizes(const lpnas_layer *y, size_t *n_in, size_t *n_ou
     case LPNAS_OP_UPSAMPLE_BILINEAR:
         st = lpnas_upsample_check(s, y->stride, &o);
         break;
+    case LPNAS_OP_CONCAT:
+        /* profiled as two halves of in_c joined: each half needs a channel,
+         * else the output (2 channels) overruns a 1-channel buffer */
+        if (y->in_c < 2)
+            st = lpnas_fail(LPNAS_ERR_ARG, "concat row with %d input channel(s): the profiler needs at least 2",
+                            y->in_c);
+        break;
     default:
         break;
     }

@@ -294,6 +294,14 @@ lpnas_status lpnas_latency_estimate(const lpnas_latency_model *m, const lpnas_la
             } else {
                 t = -1;
             }
+            if (!isfinite(t)) { /* e.g. a constant that makes a division blow up: never a silent NaN */
+                char sig[128];
+                if (!table)
+                    key = lpnas_lut_key_of(y, fused_pool);
+                lpnas_lut_key_format(&key, sig, sizeof sig);
+                return lpnas_fail(LPNAS_ERR_NUMERIC, "layer %zu (%s): the latency model of '%s' gives %g ms", i + 1,
+                                  sig, m->device, t);
+            }
             if (t < 0) {
                 char sig[128];
                 if (!table)

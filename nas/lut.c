@@ -167,6 +167,13 @@ static lpnas_status parse_header_key(struct ctx *c, lpnas_latency_model *m, char
                 double d;
                 if (!parse_double(v, &d))
                     return bad(c, "%s: not a finite number", name);
+                /* rates and the CMX size are divisors or thresholds: zero
+                 * would turn every estimate into inf or NaN */
+                size_t nl = strlen(name);
+                bool rate = (nl > 7 && !strcmp(name + nl - 7, "_per_ms")) || !strcmp(name, "cmx_bytes") ||
+                            !strcmp(name, "fused_pool_factor");
+                if (rate && !(d > 0))
+                    return bad(c, "%s: must be > 0", name);
                 if (d < 0 && strcmp(name, "dw_k_offset"))
                     return bad(c, "%s: must be >= 0", name);
                 if (d <= 0 && strstr(name, "s_per_ms")) /* a rate: the model divides by it */

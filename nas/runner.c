@@ -1,15 +1,19 @@
 /* The search loop (nas/runner.h): batches of candidates asked in id order,
  * cheap checks and duplicate detection on the search thread, evaluation on
- * worker threads, results told and written in id order, state saved after
- * every batch. */
+ * worker threads, results told in id order; every finished candidate is
+ * journaled the moment it finishes (runner_state.c). */
 #include "nas/runner_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/error.h"
 
@@ -40,6 +44,72 @@ lpnas_status lpnas_runner_reserve(lpnas_runner *r, size_t n)
     return LPNAS_OK;
 }
 
+/* mkdir -p: every missing parent too. */
+static lpnas_status make_dirs(const char *dir)
+{
+    size_t n = strlen(dir);
+    char *p = malloc(n + 1);
+    if (!p)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
+    memcpy(p, dir, n + 1);
+    lpnas_status st = LPNAS_OK;
+    for (size_t i = 1; i <= n && !st; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char c = p[i];
+        p[i] = '\0';
+        struct stat sb;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            st = lpnas_fail(LPNAS_ERR_IO, "%s: cannot create the output folder (at %s: %s)", dir, p, strerror(errno));
+        else if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            st = lpnas_fail(LPNAS_ERR_IO, "%s: cannot create the output folder (%s is not a folder)", dir, p);
+        p[i] = c;
+    }
+    free(p);
+    return st;
+}
+
+/* An exclusive flock on search.lock for the runner's life. The kernel
+ * drops it when the process dies, so a stale lock file is no obstacle;
+ * the file holds the owner's pid for the message. */
+static lpnas_status take_lock(lpnas_runner *r)
+{
+    char path[4096];
+    lpnas_status st = lpnas_runner_path(r, "search.lock", path, sizeof path);
+    if (st)
+        return st;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return lpnas_fail(LPNAS_ERR_IO, "%s: cannot write in the output folder: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t k = pread(fd, pid, sizeof pid - 1, 0);
+        pid[k > 0 ? k : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(fd);
+        return lpnas_fail(LPNAS_ERR_IO,
+                          "%s: another search is running in this folder (pid %s holds %s); wait for it or stop it, "
+                          "or use another --out",
+                          r->opt.out_dir, *pid ? pid : "?", path);
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        int e = errno;
+        close(fd);
+        return lpnas_fail(LPNAS_ERR_IO, "%s: cannot write in the output folder: %s", path, strerror(e));
+    }
+    r->lock_fd = fd;
+    return LPNAS_OK;
+}
+
+static bool exists(const lpnas_runner *r, const char *name)
+{
+    char path[4096];
+    struct stat sb;
+    return !lpnas_runner_path(r, name, path, sizeof path) && stat(path, &sb) == 0;
+}
+
 lpnas_status lpnas_runner_create(const lpnas_runner_options *o, const lpnas_problem *p, lpnas_runner **out)
 {
     *out = NULL;
@@ -49,29 +119,47 @@ lpnas_status lpnas_runner_create(const lpnas_runner_options *o, const lpnas_prob
                           o->budget, o->batch, o->workers);
     if (!o->out_dir || !*o->out_dir)
         return lpnas_fail(LPNAS_ERR_ARG, "search: no output folder");
-    if (mkdir(o->out_dir, 0777) != 0) {
-        struct stat sb;
-        if (stat(o->out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-            return lpnas_fail(LPNAS_ERR_IO, "%s: cannot create the output folder", o->out_dir);
-    }
+    struct stat sb;
+    if (o->resume && stat(o->out_dir, &sb) != 0) /* nothing to continue: never create it */
+        return lpnas_fail(LPNAS_ERR_IO,
+                          "%s: nothing to resume yet: the folder does not exist; start the search without --resume",
+                          o->out_dir);
+    lpnas_status st = make_dirs(o->out_dir);
+    if (st)
+        return st;
     lpnas_runner *r = calloc(1, sizeof *r);
     if (!r)
         return lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
     r->opt = *o;
     r->problem = *p;
+    r->lock_fd = -1;
+    pthread_mutex_init(&r->mu, NULL);
     atomic_init(&r->stop, 0);
-    lpnas_status st;
-    if (o->resume) {
-        st = lpnas_runner_load_state(r);
+    if (!(st = lpnas_runner_build_config(r)))
+        st = take_lock(r);
+    if (!st && o->resume) {
+        if (!(st = lpnas_runner_load_state(r)) && !(st = lpnas_runner_journal_open(r, false)))
+            st = lpnas_runner_open_csv(r, false); /* rebuilt from the records */
         if (!st)
-            st = lpnas_runner_open_csv(r, false);
-    } else {
-        st = lpnas_strategy_create(&o->strategy, &r->problem.space, &r->strategy);
+            st = lpnas_runner_write_pareto(r);
+    } else if (!st) {
+        if (exists(r, "search.state") && !o->overwrite)
+            st = lpnas_fail(LPNAS_ERR_ARG,
+                            "%s: holds a search (search.state): continue it with --resume, or start a new one over it "
+                            "with --overwrite",
+                            o->out_dir);
+        if (!st && o->overwrite) {
+            char path[4096];
+            if (!lpnas_runner_path(r, "search.state", path, sizeof path))
+                remove(path);
+            if (!lpnas_runner_path(r, "pareto.csv", path, sizeof path))
+                remove(path);
+        }
         if (!st)
+            st = lpnas_strategy_create(&o->strategy, &r->problem.space, &r->strategy);
+        if (!st && !(st = lpnas_runner_journal_open(r, true)))
             st = lpnas_runner_open_csv(r, true);
     }
-    if (!st && o->resume) /* rows the state holds but results.csv lost */
-        st = lpnas_runner_append_rows(r);
     if (st) {
         lpnas_runner_free(r);
         return st;
@@ -80,13 +168,36 @@ lpnas_status lpnas_runner_create(const lpnas_runner_options *o, const lpnas_prob
     return LPNAS_OK;
 }
 
+lpnas_status lpnas_runner_check_state(const lpnas_runner_options *o, const lpnas_problem *p)
+{
+    lpnas_runner *r = calloc(1, sizeof *r);
+    if (!r)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
+    r->opt = *o;
+    r->problem = *p;
+    r->lock_fd = -1;
+    r->check_only = true;
+    pthread_mutex_init(&r->mu, NULL);
+    lpnas_status st = lpnas_runner_build_config(r);
+    if (!st)
+        st = lpnas_runner_load_state(r);
+    lpnas_runner_free(r);
+    return st;
+}
+
 void lpnas_runner_free(lpnas_runner *r)
 {
     if (!r)
         return;
     if (r->csv)
         fclose(r->csv);
+    if (r->journal)
+        fclose(r->journal);
+    if (r->lock_fd >= 0)
+        close(r->lock_fd); /* releases the flock */
+    pthread_mutex_destroy(&r->mu);
     lpnas_strategy_free(r->strategy);
+    free(r->config);
     free(r->cand);
     free(r);
 }
@@ -144,13 +255,36 @@ static void *worker(void *v)
         clock_gettime(CLOCK_MONOTONIC, &t0);
         lpnas_status st = r->problem.evaluate(r->problem.ctx, c, lpnas_rng_u64(&seed), &r->stop);
         clock_gettime(CLOCK_MONOTONIC, &t1);
+        pthread_mutex_lock(&r->mu);
         c->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        if (st == LPNAS_ERR_INTERRUPTED) {
+        if (st == LPNAS_ERR_INTERRUPTED || st == LPNAS_ERR_IO) {
+            /* IO: e.g. the disk filled while saving the model; stop, and redo it on resume */
+            if (st == LPNAS_ERR_IO && !r->io_status) {
+                r->io_status = st;
+                snprintf(r->io_msg, sizeof r->io_msg, "candidate %llu: %s", (unsigned long long)c->id,
+                         lpnas_last_error());
+                atomic_store(&r->stop, 1);
+            }
             c->status = LPNAS_CAND_PENDING;
         } else if (st) {
             c->status = LPNAS_CAND_FAILED;
             snprintf(c->reason, sizeof c->reason, "%s", lpnas_last_error());
         }
+        if (c->status != LPNAS_CAND_PENDING) {
+            /* durable the moment it finishes: a kill now repeats nothing */
+            lpnas_status ws = lpnas_runner_journal_append(r, c, true);
+            if (ws) {
+                c->status = LPNAS_CAND_PENDING; /* not saved: it is evaluated again on resume */
+            } else {
+                ws = lpnas_runner_append_rows(r);
+            }
+            if (ws && !r->io_status) {
+                r->io_status = ws;
+                snprintf(r->io_msg, sizeof r->io_msg, "%s", lpnas_last_error());
+                atomic_store(&r->stop, 1);
+            }
+        }
+        pthread_mutex_unlock(&r->mu);
     }
 }
 
@@ -217,69 +351,107 @@ static long find_duplicate(const lpnas_runner *r, size_t upto, const char *arch)
     return -1;
 }
 
+/* Journal fsynced, then the snapshot that covers it. */
+static lpnas_status checkpoint(lpnas_runner *r)
+{
+    lpnas_status st = lpnas_runner_journal_sync(r);
+    return st ? st : lpnas_runner_save_state(r);
+}
+
+/* Asks one batch: cheap checks and duplicates on this thread; every asked
+ * candidate goes to the journal, then the snapshot (strategy after the
+ * asks) is saved. Returns the indices to evaluate in todo. */
+static lpnas_status ask_batch(lpnas_runner *r, size_t *todo, size_t *n_todo)
+{
+    size_t first = r->count;
+    int batch = r->opt.batch;
+    lpnas_status st;
+    *n_todo = 0;
+    if ((st = lpnas_runner_reserve(r, first + (size_t)batch)))
+        return st;
+    for (int b = 0; b < batch; b++) {
+        lpnas_candidate *c = &r->cand[r->count];
+        memset(c, 0, sizeof *c);
+        c->id = r->count;
+        c->dup_of = -1;
+        c->latency_ms = c->miou_fp32 = c->miou_posthoc = c->miou_aligned = c->vessel_iou = NAN;
+        for (int k = 0; k < LPNAS_PRUNE_POINTS; k++)
+            c->curve[k] = c->prune_median[k] = NAN; /* the precheck sets the pruner's thresholds */
+        c->seconds = 0;
+        lpnas_strategy_ask(r->strategy, &c->genome);
+        bool feasible = true;
+        if ((st = r->problem.precheck(r->problem.ctx, c, &feasible))) {
+            r->count = first; /* nothing of this batch was saved: it is asked again */
+            return st;
+        }
+        r->count++;
+        long dup = find_duplicate(r, r->count - 1, c->arch);
+        if (dup >= 0) {
+            c->status = LPNAS_CAND_DUPLICATE;
+            c->dup_of = dup;
+            snprintf(c->reason, sizeof c->reason, "same as candidate %ld", dup);
+            r->duplicate_run++;
+        } else if (!feasible) {
+            c->status = LPNAS_CAND_INFEASIBLE;
+            c->outcome.failed = true;
+            r->rejections++;
+            r->duplicate_run = 0;
+        } else {
+            c->status = LPNAS_CAND_PENDING;
+            todo[(*n_todo)++] = c->id;
+            r->rejections = 0;
+            r->duplicate_run = 0;
+        }
+    }
+    for (size_t i = first; i < r->count && !st; i++)
+        st = lpnas_runner_journal_append(r, &r->cand[i], false);
+    /* The snapshot before evaluating: a batch with nothing to train (all
+     * infeasible or duplicates) needs none, since a resume from the last
+     * snapshot asks it again identically and cheaply; that keeps a long run
+     * of rejections from costing two fsyncs a batch. */
+    if (!st && *n_todo > 0)
+        st = checkpoint(r);
+    if (!st)
+        st = lpnas_runner_append_rows(r); /* infeasible and duplicate rows are final now */
+    return st;
+}
+
 lpnas_status lpnas_runner_run(lpnas_runner *r)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double t_start = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
     lpnas_status st = LPNAS_OK;
-    size_t todo[1024];
-    while (!st && trained(r) < r->opt.budget) {
+    size_t todo[1024], n_todo = 0;
+    /* a resumed open batch: evaluate what did not finish, then tell it whole */
+    bool open_batch = r->told < r->count;
+    for (size_t i = r->told; i < r->count; i++)
+        if (r->cand[i].status == LPNAS_CAND_PENDING)
+            todo[n_todo++] = i;
+    while (open_batch || trained(r) < r->opt.budget) {
         if (atomic_load(&r->stop))
             return lpnas_fail(LPNAS_ERR_INTERRUPTED, "search: stopped on request after %zu candidates (saved)",
                               r->count);
-        size_t first = r->count, n_todo = 0;
-        int batch = r->opt.batch;
-        if ((st = lpnas_runner_reserve(r, first + (size_t)batch)))
+        if (!open_batch && (st = ask_batch(r, todo, &n_todo)))
             return st;
-        for (int b = 0; b < batch; b++) {
-            lpnas_candidate *c = &r->cand[r->count];
-            memset(c, 0, sizeof *c);
-            c->id = r->count;
-            c->dup_of = -1;
-            c->latency_ms = c->miou_fp32 = c->miou_posthoc = c->miou_aligned = c->vessel_iou = NAN;
-            for (int k = 0; k < LPNAS_PRUNE_POINTS; k++)
-                c->curve[k] = c->prune_median[k] = NAN;
-            c->seconds = 0;
-            lpnas_strategy_ask(r->strategy, &c->genome);
-            bool feasible = true;
-            if ((st = r->problem.precheck(r->problem.ctx, c, &feasible)))
-                return st;
-            r->count++;
-            long dup = find_duplicate(r, r->count - 1, c->arch);
-            if (dup >= 0) {
-                c->status = LPNAS_CAND_DUPLICATE;
-                c->dup_of = dup;
-                snprintf(c->reason, sizeof c->reason, "same as candidate %ld", dup);
-                r->duplicate_run++;
-            } else if (!feasible) {
-                c->status = LPNAS_CAND_INFEASIBLE;
-                c->outcome.failed = true;
-                r->rejections++;
-                r->duplicate_run = 0;
-            } else {
-                c->status = LPNAS_CAND_PENDING;
-                todo[n_todo++] = c->id;
-                r->rejections = 0;
-                r->duplicate_run = 0;
-            }
-        }
+        open_batch = false;
         evaluate_batch(r, todo, n_todo);
+        if (r->io_status)
+            return lpnas_fail(r->io_status, "%s (every finished candidate before it is saved; --resume continues)",
+                              r->io_msg);
+        size_t left = 0;
         for (size_t k = 0; k < n_todo; k++)
-            if (r->cand[todo[k]].status == LPNAS_CAND_PENDING) { /* stopped mid-batch: the batch is dropped */
-                r->count = first;
-                return lpnas_fail(LPNAS_ERR_INTERRUPTED, "search: stopped on request; %zu finished candidates saved",
-                                  first);
-            }
+            left += r->cand[todo[k]].status == LPNAS_CAND_PENDING;
+        if (left) /* stopped mid-batch: the finished ones are journaled, the rest run on resume */
+            return lpnas_fail(LPNAS_ERR_INTERRUPTED,
+                              "search: stopped on request; %zu candidates saved, %zu of the batch to finish on resume",
+                              r->count - left, left);
         /* score and tell in id order; duplicates reuse their original's results */
-        for (size_t i = first; i < r->count; i++) {
+        for (size_t i = r->told; i < r->count; i++) {
             lpnas_candidate *c = &r->cand[i];
             if (c->status == LPNAS_CAND_DUPLICATE) {
-                const lpnas_candidate *o = &r->cand[c->dup_of];
-                c->params = o->params, c->flops = o->flops, c->peak_bytes = o->peak_bytes;
-                c->latency_ms = o->latency_ms, c->miou_fp32 = o->miou_fp32, c->miou_posthoc = o->miou_posthoc;
-                c->miou_aligned = o->miou_aligned, c->vessel_iou = o->vessel_iou, c->outcome = o->outcome;
-                c->skipped_steps = o->skipped_steps;
+                lpnas_runner_settle_duplicate(r, c);
+                c->outcome = r->cand[c->dup_of].outcome;
             } else if (c->status == LPNAS_CAND_OK || c->status == LPNAS_CAND_FAILED ||
                        c->status == LPNAS_CAND_PRUNED) {
                 r->problem.score(r->problem.ctx, c);
@@ -287,21 +459,28 @@ lpnas_status lpnas_runner_run(lpnas_runner *r)
             }
             lpnas_strategy_tell(r->strategy, &c->genome, &c->outcome);
         }
-        /* durability: state (with the new records) first, then the rows, then the state again */
-        if ((st = lpnas_runner_save_state(r)) || (st = lpnas_runner_append_rows(r)) ||
-            (st = lpnas_runner_save_state(r)) || (st = lpnas_runner_write_pareto(r)))
+        r->told = r->count;
+        if ((st = lpnas_runner_append_rows(r)) || (st = lpnas_runner_write_pareto(r)))
             return st;
         progress(r, t_start);
+        if ((r->rejections >= r->opt.max_rejections || r->duplicate_run >= r->opt.max_duplicates ||
+             trained(r) >= r->opt.budget) &&
+            (st = checkpoint(r))) /* the end, as told */
+            return st;
         if (r->rejections >= r->opt.max_rejections) {
             bool any = false;
             for (size_t i = 0; i < r->count; i++)
                 any |= r->cand[i].status == LPNAS_CAND_OK;
-            return lpnas_fail(any ? LPNAS_OK : LPNAS_ERR_INFEASIBLE,
-                              "search: %d proposals in a row violated the budgets%s", r->rejections,
+            return lpnas_fail(any ? LPNAS_ERR_STOPPED : LPNAS_ERR_INFEASIBLE,
+                              "search: stopped after %d of %d trained: %d proposals in a row violated the budgets%s",
+                              trained(r), r->opt.budget, r->rejections,
                               any ? "" : ": the feasible region looks empty (relax the latency or parameter budget)");
         }
         if (r->duplicate_run >= r->opt.max_duplicates)
-            break; /* converged: nothing new is proposed */
+            return lpnas_fail(LPNAS_ERR_STOPPED,
+                              "search: stopped after %d of %d trained: %d proposals in a row repeated earlier "
+                              "candidates (the search converged; a larger space or population would go on)",
+                              trained(r), r->opt.budget, r->duplicate_run);
     }
-    return st;
+    return lpnas_runner_write_pareto(r);
 }

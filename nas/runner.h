@@ -8,14 +8,19 @@
  * strategy and written to results.csv in candidate-id order. So 1 worker and
  * 8 workers give the same rows, and a resumed run equals a straight one.
  *
- * Durability, after every finished evaluation:
- *   1. the state file is rewritten atomically (temp file, fsync, rename)
- *      with the finished record in it;
- *   2. every row that is now in order is appended to results.csv and flushed;
- *   3. the state is rewritten again with the new length of results.csv.
- * On resume results.csv is cut back to the recorded length and the missing
- * rows are appended from the state, so a kill -9 at any moment loses and
- * repeats nothing that had finished. */
+ * Durability (docs/search.md, "Files and resume"):
+ *   - the folder is locked (flock on search.lock) for the runner's life:
+ *     a second process on it gets an error naming the running one;
+ *   - search.journal is append-only: every asked candidate, and every
+ *     finished evaluation the moment it finishes, is one CRC-checked
+ *     record, fsynced (O(1) per candidate, never the whole history);
+ *   - search.state is a small snapshot rewritten atomically (temp file,
+ *     fsync, rename) once per batch, after asking it: the configuration,
+ *     the strategy and how much of the journal it covers;
+ *   - results.csv rows are appended in id order as they become final and
+ *     fsynced; on resume results.csv and pareto.csv are rebuilt from the
+ *     records, so a kill -9 at any moment loses and repeats nothing that
+ *     had finished, and a stop mid-batch keeps every finished candidate. */
 #ifndef LPNAS_NAS_RUNNER_H
 #define LPNAS_NAS_RUNNER_H
 
@@ -73,10 +78,13 @@ typedef struct {
     /* Expensive, on a worker thread, thread-safe: train and measure, set
      * status OK or FAILED (+reason). Return LPNAS_ERR_INTERRUPTED if *stop
      * became nonzero (the candidate stays pending); any other non-OK status
-     * is recorded as a failure. */
+     * is recorded as a failure, except LPNAS_ERR_IO (e.g. a full disk while
+     * saving the model), which stops the search with that error. */
     lpnas_status (*evaluate)(void *ctx, lpnas_candidate *c, uint64_t seed, const atomic_int *stop);
     /* Turn measurements into c->outcome (objectives, violation, fitness). */
     void (*score)(void *ctx, lpnas_candidate *c);
+    /* Optional: is a genome loaded from a state file inside this space? */
+    bool (*valid)(void *ctx, const lpnas_genome *g);
 } lpnas_problem;
 
 typedef void (*lpnas_search_progress_fn)(void *user, const lpnas_search_progress *p);
@@ -90,6 +98,12 @@ typedef struct {
     int max_duplicates;  /* consecutive duplicate proposals before stopping as converged (default 500) */
     const char *out_dir; /* results.csv, pareto.csv, search.state */
     bool resume;         /* continue from out_dir/search.state */
+    bool overwrite;      /* start afresh even where a search.state exists (else refused) */
+    /* The caller's configuration as "key=value" lines; stored in the state
+     * and compared on resume (with the runner's own: batch, strategy,
+     * population, sample, seed, ...); a difference names the key and both
+     * values. budget is not part of it: a resume may extend a search. */
+    const char *config;
     lpnas_search_progress_fn progress;
     void *progress_user;
 } lpnas_runner_options;
@@ -101,7 +115,9 @@ typedef struct lpnas_runner lpnas_runner;
 lpnas_status lpnas_runner_create(const lpnas_runner_options *o, const lpnas_problem *problem,
                                  lpnas_runner **out);
 /* Runs until the budget is spent, the search converges, or a stop is
- * requested (then LPNAS_ERR_INTERRUPTED, with everything finished saved). */
+ * requested (then LPNAS_ERR_INTERRUPTED, with everything finished saved).
+ * LPNAS_ERR_STOPPED when it ended before the budget (too many infeasible
+ * or duplicate proposals in a row); the message says which. */
 lpnas_status lpnas_runner_run(lpnas_runner *r);
 /* Async-signal-safe: may be called from a SIGINT handler. */
 void lpnas_runner_request_stop(lpnas_runner *r);

@@ -7,6 +7,7 @@
  *   3. (aligned mode) fine-tuning in the policy with loss scaling, aligned mIoU;
  *   4. objectives: mIoU (aligned, or FP32 in posthoc mode), latency, parameters;
  *      fitness: mIoU minus a penalty for latency over the budget. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "lpnas/model.h"
 #include "nas/prune.h"
 #include "nas/runner_internal.h"
+#include "nas/search_config.h"
 #include "nas/space.h"
 
 struct lpnas_search {
@@ -190,7 +192,10 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
     c->miou_fp32 = e32.miou, c->miou_posthoc = eph.miou, c->vessel_iou = eph.vessel_iou;
     char fpath[4200];
     snprintf(fpath, sizeof fpath, "%s/cand-%llu.fp32.lpm", o->out_dir, (unsigned long long)c->id);
-    lpnas_model_save(net, "fp32", fpath); /* the warm-up weights, for post-hoc pictures */
+    if ((st = lpnas_model_save(net, "fp32", fpath))) { /* the warm-up weights, for post-hoc pictures */
+        lpnas_net_free(net);
+        return st == LPNAS_ERR_IO ? st : lpnas_fail(LPNAS_ERR_IO, "%s", lpnas_last_error()); /* stops the search */
+    }
     if (o->mode == LPNAS_MODE_ALIGNED && o->finetune_steps > 0) {
         to.policy = o->policy, to.steps = o->finetune_steps, to.lr = hp.lr / 3, to.seed = seed + 1;
         to.scaler.growth_interval = 50;
@@ -201,8 +206,10 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/cand-%llu.lpm", o->out_dir, (unsigned long long)c->id);
-    lpnas_model_save(net, lpnas_policy_name(o->policy), path); /* kept for the best; best effort */
+    st = lpnas_model_save(net, lpnas_policy_name(o->policy), path); /* kept for the best */
     lpnas_net_free(net);
+    if (st) /* a full disk is not the candidate's failure: the search stops, the candidate runs again on resume */
+        return st == LPNAS_ERR_IO ? st : lpnas_fail(LPNAS_ERR_IO, "%s", lpnas_last_error());
     c->status = LPNAS_CAND_OK;
     return LPNAS_OK;
 fail:
@@ -223,6 +230,22 @@ static void score(void *ctx, lpnas_candidate *c)
     c->outcome.point.obj[1] = c->latency_ms;
     c->outcome.point.obj[2] = (double)c->params;
     c->outcome.point.violation = excess;
+}
+
+static bool valid_genome(void *ctx, const lpnas_genome *g)
+{
+    return lpnas_space_valid(&((lpnas_search *)ctx)->space, g);
+}
+
+/* best.lpm, best.fp32.lpm and best.id of an earlier search. */
+static void remove_best(const char *dir)
+{
+    const char *names[] = {"best.lpm", "best.fp32.lpm", "best.id"};
+    char path[4200];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        remove(path);
+    }
 }
 
 lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **out)
@@ -253,6 +276,9 @@ lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **o
                           lpnas_dataset_height(o->data), lpnas_dataset_width(o->data));
     if (!(o->crossover_prob >= 0 && o->crossover_prob <= 1))
         return lpnas_fail(LPNAS_ERR_ARG, "search: crossover probability %g (need 0..1)", o->crossover_prob);
+    lpnas_status cs = lpnas_search_check_data(o);
+    if (cs)
+        return cs;
     lpnas_search *s = calloc(1, sizeof *s);
     if (!s)
         return lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
@@ -281,8 +307,19 @@ lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **o
     ro.budget = o->evaluations, ro.batch = o->search_batch, ro.workers = o->workers;
     ro.out_dir = o->out_dir, ro.resume = o->resume;
     ro.progress = o->progress, ro.progress_user = o->user;
-    lpnas_problem p = {s, lpnas_space_operators(&s->space), precheck, evaluate, score};
-    if ((st = lpnas_runner_create(&ro, &p, &s->runner))) {
+    ro.overwrite = o->overwrite;
+    char *config = lpnas_search_config_text(o);
+    if (!config) {
+        free(s);
+        return lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
+    }
+    ro.config = config;
+    lpnas_problem p = {s, lpnas_space_operators(&s->space), precheck, evaluate, score, valid_genome};
+    st = lpnas_runner_create(&ro, &p, &s->runner);
+    free(config);
+    if (!st && o->overwrite)
+        remove_best(o->out_dir);
+    if (st) {
         free(s);
         return st;
     }
@@ -301,38 +338,74 @@ static bool on_pareto_csv(const lpnas_candidate *c, size_t n, size_t i)
     return true;
 }
 
-/* The best candidate's models become best.lpm and best.fp32.lpm, those of
- * the rest of pareto.csv front-ID.lpm and front-ID.fp32.lpm (judged on
- * held-out tiles after the search); the other candidate files go. */
-static void keep_best_model(lpnas_search *s)
+/* The best candidate's models become best.lpm and best.fp32.lpm, and
+ * best.id records whose they are; those of the rest of pareto.csv become
+ * front-ID.lpm and front-ID.fp32.lpm (judged on held-out tiles after the
+ * search); the other candidate files go. A best model that is missing is an
+ * error, and never leaves the models of another candidate beside a report
+ * that names this one. */
+static lpnas_status keep_best_model(lpnas_search *s)
 {
     long b = lpnas_runner_best(s->runner);
     const lpnas_candidate *c;
     size_t n = lpnas_runner_candidates(s->runner, &c);
-    char path[4200], keep[4200];
+    char path[4200], best[4200], idpath[4200], keep[4200];
+    snprintf(idpath, sizeof idpath, "%s/best.id", s->o.out_dir);
+    long had = -1;
+    FILE *f = fopen(idpath, "r");
+    if (f) {
+        if (fscanf(f, "%ld", &had) != 1)
+            had = -1;
+        fclose(f);
+    }
+    lpnas_status st = LPNAS_OK;
+    bool moved = false;
     for (int k = 0; k < 2; k++) {
         const char *ext = k ? ".fp32.lpm" : ".lpm";
+        snprintf(best, sizeof best, "%s/best%s", s->o.out_dir, ext);
         for (size_t i = 0; i < n; i++) {
             snprintf(path, sizeof path, "%s/cand-%zu%s", s->o.out_dir, i, ext);
-            if ((long)i == b)
-                snprintf(keep, sizeof keep, "%s/best%s", s->o.out_dir, ext);
-            else if (on_pareto_csv(c, n, i))
-                snprintf(keep, sizeof keep, "%s/front-%zu%s", s->o.out_dir, i, ext);
-            else
-                keep[0] = 0;
-            if (keep[0])
-                rename(path, keep);
-            else
-                remove(path);
+            if ((long)i != b) {
+                if (on_pareto_csv(c, n, i)) {
+                    snprintf(keep, sizeof keep, "%s/front-%zu%s", s->o.out_dir, i, ext);
+                    rename(path, keep);
+                } else {
+                    remove(path);
+                }
+            } else if (rename(path, best) == 0) {
+                moved = true;
+            } else if (had != b) {
+                remove(best); /* stale: another candidate's model */
+                if (!st)
+                    st = lpnas_fail(LPNAS_ERR_IO, "%s: the model of the best candidate %ld (%s) is missing: %s", best, b,
+                                    path, strerror(errno));
+            }
         }
+        if (b < 0)
+            remove(best);
     }
+    if (b < 0 || st)
+        remove(idpath);
+    else if (moved || had != b) {
+        f = fopen(idpath, "w");
+        if (!f || fprintf(f, "%ld\n", b) < 0 || fclose(f) != 0)
+            st = lpnas_fail(LPNAS_ERR_IO, "%s: write failed: %s", idpath, strerror(errno));
+    }
+    return st;
 }
 
 lpnas_status lpnas_search_run(lpnas_search *s)
 {
     lpnas_status st = lpnas_runner_run(s->runner);
-    if (st != LPNAS_ERR_INTERRUPTED)
-        keep_best_model(s);
+    if (st == LPNAS_OK || st == LPNAS_ERR_STOPPED) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", lpnas_last_error());
+        lpnas_status kb = keep_best_model(s);
+        if (kb)
+            return kb;
+        if (st)
+            lpnas_fail(st, "%s", msg); /* keep the runner's reason */
+    }
     return st;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "check_util.h"
 #include "lib/png_io.h"
@@ -204,6 +205,89 @@ START_TEST(folder_data_sets)
 }
 END_TEST
 
+
+static void be32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (24 - 8 * i));
+}
+
+/* A PNG of a header (IHDR) claiming w x h RGB and a corrupt body: a
+ * 16384x16384 tile costs 61 bytes on disk and 3 GB decoded. */
+static void write_header_only_png(const char *path, uint32_t w, uint32_t h)
+{
+    unsigned char b[64];
+    static const unsigned char sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    memcpy(b, sig, 8);
+    be32(b + 8, 13);
+    memcpy(b + 12, "IHDR", 4);
+    be32(b + 16, w), be32(b + 20, h);
+    b[24] = 8, b[25] = 2, b[26] = 0, b[27] = 0, b[28] = 0;
+    be32(b + 29, (uint32_t)crc32(0L, b + 12, 17));
+    be32(b + 33, 4); /* an IDAT of 4 bytes that are no zlib stream: the body is corrupt */
+    memcpy(b + 37, "IDAT\xde\xad\xbe\xef", 8);
+    be32(b + 45, (uint32_t)crc32(0L, b + 37, 8));
+    be32(b + 49, 0);
+    memcpy(b + 53, "IEND", 4);
+    be32(b + 57, 0xAE426082u);
+    FILE *f = fopen(path, "wb");
+    ck_assert(f && fwrite(b, 1, 61, f) == 61 && fclose(f) == 0);
+}
+
+static void tile(const char *dir, const char *name, int w, int h)
+{
+    char path[1024];
+    uint8_t rgb[16 * 16 * 3];
+    for (int i = 0; i < w * h * 3; i++)
+        rgb[i] = (uint8_t)(i * 7);
+    snprintf(path, sizeof path, "%s/images/%s.png", dir, name);
+    ck_assert_int_eq(lpnas_png_write_rgb(path, rgb, w, h), LPNAS_OK);
+    snprintf(path, sizeof path, "%s/masks/%s.png", dir, name);
+    ck_assert_int_eq(lpnas_png_write_rgb(path, rgb, w, h), LPNAS_OK);
+}
+
+/* issue 12 items 5 and 14: Sentinel-2 length names load; every header is
+ * checked before any tile is decoded, and tiles larger than networks take
+ * are refused from their header */
+START_TEST(long_names_and_headers_first)
+{
+    const char *longname = "S2B_MSIL1C_20210714T103629_N0301_R008_T32UMD_20210714T124622_x0512_y1024_vessels";
+    char *dir = lpnas_test_tmpdir(), sub[700], path[1024];
+    snprintf(sub, sizeof sub, "%s/images", dir);
+    mkdir(sub, 0777);
+    snprintf(sub, sizeof sub, "%s/masks", dir);
+    mkdir(sub, 0777);
+    tile(dir, longname, 8, 8);
+    tile(dir, "short", 8, 8);
+    lpnas_dataset *d;
+    ck_assert_msg(lpnas_dataset_load_png_dir(dir, &d) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_int_eq(lpnas_dataset_count(d), 2);
+    ck_assert_str_eq(lpnas_dataset_name(d, 0), longname);
+    lpnas_dataset_free(d);
+    /* a first tile with a good header but a corrupt body, a last one of 16384x16384:
+     * the header check names the big one (nothing was decoded) */
+    snprintf(path, sizeof path, "%s/images/a-corrupt.png", dir);
+    write_header_only_png(path, 8, 8);
+    snprintf(path, sizeof path, "%s/masks/a-corrupt.png", dir);
+    write_header_only_png(path, 8, 8);
+    snprintf(path, sizeof path, "%s/images/z-huge.png", dir);
+    write_header_only_png(path, 16384, 16384);
+    snprintf(path, sizeof path, "%s/masks/z-huge.png", dir);
+    write_header_only_png(path, 16384, 16384);
+    ck_assert_int_eq(lpnas_dataset_load_png_dir(dir, &d), LPNAS_ERR_FORMAT);
+    ck_assert_msg(strstr(lpnas_last_error(), "z-huge.png: 16384x16384: networks take tiles of at most 8192x8192"),
+                  "%s", lpnas_last_error());
+    snprintf(path, sizeof path, "%s/images/z-huge.png", dir);
+    remove(path);
+    snprintf(path, sizeof path, "%s/masks/z-huge.png", dir);
+    remove(path);
+    ck_assert_int_eq(lpnas_dataset_load_png_dir(dir, &d), LPNAS_ERR_FORMAT); /* now the corrupt body */
+    ck_assert_msg(strstr(lpnas_last_error(), "a-corrupt.png: corrupt PNG"), "%s", lpnas_last_error());
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(synthetic_tiles)
 {
     lpnas_synth_options o;
@@ -276,6 +360,7 @@ static Suite *suite(void)
     tcase_add_test(t, png_every_colour_type);
     tcase_add_test(t, folder_data_sets);
     tcase_add_test(t, synthetic_tiles);
+    tcase_add_test(t, long_names_and_headers_first);
     suite_add_tcase(s, t);
     return s;
 }

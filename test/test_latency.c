@@ -524,6 +524,59 @@ START_TEST(openvino_import_errors)
 }
 END_TEST
 
+
+/* issue 12 items 6 and 7: a rate constant of 0 in a LUT is refused at load
+ * (it made every estimate NaN); the host profiler refuses a concat row it
+ * cannot run (1 input channel overran its buffers) */
+START_TEST(zero_rates_and_unrunnable_rows)
+{
+    char *dir = lpnas_test_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/m.lut", dir);
+    lpnas_latency_model *m;
+    ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
+    ck_assert_int_eq(lpnas_lut_save(m, path), LPNAS_OK);
+    lpnas_latency_model_free(m);
+    FILE *f = fopen(path, "r");
+    char line[512];
+    const char *names[] = {"ddr_bytes_per_ms", "shave_macs_per_ms", "cmx_bytes"};
+    char lines[3][8192];
+    for (int k = 0; k < 3; k++)
+        lines[k][0] = 0;
+    while (fgets(line, sizeof line, f))
+        for (int k = 0; k < 3; k++) { /* lines[k]: the LUT with constant k set to 0 */
+            char mod[512];
+            size_t n = strlen(names[k]);
+            snprintf(mod, sizeof mod, "%s", line);
+            if (!strncmp(mod, names[k], n) && mod[n] == '=')
+                snprintf(mod + n, sizeof mod - n, "=0\n");
+            strncat(lines[k], mod, sizeof lines[k] - strlen(lines[k]) - 1);
+        }
+    fclose(f);
+    for (int k = 0; k < 3; k++) {
+        f = fopen(path, "w");
+        fputs(lines[k], f);
+        fclose(f);
+        ck_assert_int_eq(lpnas_lut_load(path, &m), LPNAS_ERR_FORMAT);
+        ck_assert_msg(strstr(lpnas_last_error(), names[k]) && strstr(lpnas_last_error(), "must be > 0"), "%s",
+                      lpnas_last_error());
+    }
+    lpnas_layer_list l;
+    ck_assert_int_eq(lpnas_layer_list_parse(&l, "# lpnas layer list v1\nop,in_h,in_w,in_c,out_c,kernel,stride,groups,act,"
+                                                "dilation\nconv,8,8,1,1,3,1,1,relu,1\nconcat,8,8,1,1,1,1,1,none,1\n",
+                                            "cat1"),
+                     LPNAS_OK);
+    lpnas_profile_options o;
+    lpnas_profile_options_default(&o);
+    o.repetitions = 1, o.warmup = 0;
+    ck_assert_int_eq(lpnas_latency_profile_host(&l, &o, &m), LPNAS_ERR_ARG);
+    ck_assert_msg(strstr(lpnas_last_error(), "layer 2 (concat)") && strstr(lpnas_last_error(), "at least 2"), "%s",
+                  lpnas_last_error());
+    lpnas_layer_list_free(&l);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 /* The example program as a user runs it: last line, exit statuses. */
 START_TEST(latency_program)
 {
@@ -591,6 +644,7 @@ static Suite *suite(void)
     tcase_add_test(t, lut_round_trip_and_corruption);
     tcase_add_test(t, host_profiler_writes_loadable_lut);
     tcase_add_test(t, latency_program);
+    tcase_add_test(t, zero_rates_and_unrunnable_rows);
     suite_add_tcase(s, t);
     return s;
 }

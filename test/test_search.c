@@ -91,7 +91,7 @@ static lpnas_problem problem(int delay_us)
     atomic_init(&F.evaluations, 0);
     F.delay_us = delay_us;
     F.max_params = 60000;
-    lpnas_problem p = {&F, lpnas_space_operators(&F.space), precheck, evaluate, score};
+    lpnas_problem p = {&F, lpnas_space_operators(&F.space), precheck, evaluate, score, NULL};
     return p;
 }
 
@@ -222,7 +222,9 @@ START_TEST(duplicates_failures_and_empty_region)
     o.max_duplicates = 40;
     lpnas_runner *r;
     ck_assert_int_eq(lpnas_runner_create(&o, &p, &r), LPNAS_OK);
-    ck_assert_int_eq(lpnas_runner_run(r), LPNAS_OK); /* converges: only duplicates left */
+    /* converges: only duplicates left; that is a stop before the budget, said so */
+    ck_assert_int_eq(lpnas_runner_run(r), LPNAS_ERR_STOPPED);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "repeated earlier candidates"));
     const lpnas_candidate *c;
     size_t n = lpnas_runner_candidates(r, &c), dups = 0, failed = 0, ok = 0;
     for (size_t i = 0; i < n; i++) {
@@ -250,6 +252,9 @@ START_TEST(duplicates_failures_and_empty_region)
     /* a stop request: interrupted, with what finished saved and resumable */
     p = problem(0);
     o = options(dir, 1, 10);
+    ck_assert_int_eq(lpnas_runner_create(&o, &p, &r), LPNAS_ERR_ARG); /* a search is there: refused */
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "--overwrite"));
+    o.overwrite = true;
     ck_assert_int_eq(lpnas_runner_create(&o, &p, &r), LPNAS_OK);
     lpnas_runner_request_stop(r);
     ck_assert_int_eq(lpnas_runner_run(r), LPNAS_ERR_INTERRUPTED);

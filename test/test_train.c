@@ -7,7 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <png.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
 #include "check_util.h"
+#include "lib/dataset_internal.h"
+#include "lib/train_internal.h"
 #include "lpnas.h"
 
 static lpnas_dataset *data;
@@ -182,7 +188,165 @@ START_TEST(model_files)
 }
 END_TEST
 
-/* The example program as a user runs it. */
+/* Augmentation of non-square tiles (issue 12 item 4): every transform the
+ * trainer may pick, against an independent index formula; 8x16 and 16x8. */
+START_TEST(non_square_augmentation)
+{
+    for (int shape = 0; shape < 2; shape++) {
+        int H = shape ? 16 : 8, W = shape ? 8 : 16, C = 2;
+        lpnas_dataset *d;
+        ck_assert_int_eq(lpnas_dataset_alloc(2, C, H, W, &d), LPNAS_OK);
+        for (size_t k = 0; k < (size_t)2 * C * H * W; k++)
+            d->images[k] = (float)k;
+        for (size_t k = 0; k < (size_t)2 * H * W; k++)
+            d->masks[k] = (uint8_t)(k % 251);
+        float *img = malloc((size_t)C * H * W * sizeof *img);
+        uint8_t *msk = malloc((size_t)H * W);
+        for (int xf = 0; xf < 8; xf++) {
+            lpnas_train_put_tile(d, 0, xf, img, msk);
+            int e = xf & 6; /* non-square: flips and the half turn only */
+            bool mirror = (e >> 2) & 1, half = (e & 3) == 2;
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < W; x++) {
+                    int sx = mirror ? W - 1 - x : x, sy = y;
+                    if (half)
+                        sx = W - 1 - sx, sy = H - 1 - sy;
+                    LPNAS_REQUIRE(msk[y * W + x] == d->masks[sy * W + sx], "%dx%d xf %d: mask (%d,%d)", W, H, xf, x, y);
+                    for (int c = 0; c < C; c++)
+                        LPNAS_REQUIRE(img[(c * H + y) * W + x] == d->images[(c * H + sy) * W + sx],
+                                      "%dx%d xf %d: image (%d,%d,%d) is %g", W, H, xf, c, x, y,
+                                      (double)img[(c * H + y) * W + x]);
+                }
+        }
+        free(img), free(msk);
+        lpnas_dataset_free(d);
+    }
+}
+END_TEST
+
+static void le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Writes a model file around a payload, with a valid header and CRC. */
+static void write_model(const char *path, const unsigned char *payload, uLong plen)
+{
+    uLongf clen = compressBound(plen);
+    unsigned char *z = malloc(clen), hdr[24];
+    ck_assert(compress2(z, &clen, payload, plen, 6) == Z_OK);
+    memcpy(hdr, "LPNASMDL", 8);
+    le32(hdr + 8, 1), le32(hdr + 12, (uint32_t)plen), le32(hdr + 16, (uint32_t)clen);
+    le32(hdr + 20, (uint32_t)crc32(0L, payload, (uInt)plen));
+    FILE *f = fopen(path, "wb");
+    ck_assert(f && fwrite(hdr, 1, 24, f) == 24 && fwrite(z, 1, clen, f) == clen && fclose(f) == 0);
+    free(z);
+}
+
+/* Model files whose header sizes lie (issue 12 item 14): refused before
+ * the network for the claimed tile size is built or a payload allocated. */
+START_TEST(model_file_sizes_checked)
+{
+    char *dir = lpnas_test_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/m.lpm", dir);
+    lpnas_arch a;
+    ck_assert_int_eq(lpnas_arch_parse("in1-c2x1k3/down=conv,up=nearest,skip=concat,dec=1,act=relu", &a), LPNAS_OK);
+    lpnas_net_options no = {1, 8, 8, 1};
+    lpnas_net *net;
+    ck_assert_int_eq(lpnas_net_create(&a, &no, &net), LPNAS_OK);
+    ck_assert_int_eq(lpnas_model_save(net, "fp32", path), LPNAS_OK);
+    lpnas_net_free(net);
+    FILE *f = fopen(path, "rb");
+    unsigned char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    uLongf plen = (uLongf)(buf[12] | buf[13] << 8 | buf[14] << 16 | (uLong)buf[15] << 24);
+    unsigned char *payload = malloc(plen);
+    ck_assert(uncompress(payload, &plen, buf + 24, (uLong)(n - 24)) == Z_OK);
+    /* str arch | str policy | u32 C | C mean | C std | u32 h | u32 w */
+    size_t at = 0;
+    at += 4 + (payload[at] | payload[at + 1] << 8);
+    at += 4 + (payload[at] | payload[at + 1] << 8);
+    uint32_t C = payload[at];
+    at += 4 + 8 * C;
+    ck_assert(payload[at] == 8 && payload[at + 4] == 8);
+    le32(payload + at, 8192), le32(payload + at + 4, 8192); /* the 4.5 GB request of the issue */
+    write_model(path, payload, plen);
+    ck_assert_int_eq(lpnas_model_load(path, 16, &net, NULL, 0), LPNAS_ERR_CORRUPT);
+    ck_assert_msg(strstr(lpnas_last_error(), "activations"), "%s", lpnas_last_error());
+    le32(payload + at, 8), le32(payload + at + 4, 8);
+    write_model(path, payload, plen - 4); /* a parameter short: checked before building */
+    ck_assert_int_eq(lpnas_model_load(path, 1, &net, NULL, 0), LPNAS_ERR_CORRUPT);
+    write_model(path, payload, plen);
+    ck_assert_msg(lpnas_model_load(path, 1, &net, NULL, 0) == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_net_free(net);
+    /* a header claiming 256 MB behind a few compressed bytes, or more bytes than the file has */
+    f = fopen(path, "rb+");
+    unsigned char big[4];
+    le32(big, 255u << 20);
+    fseek(f, 12, SEEK_SET);
+    fwrite(big, 1, 4, f);
+    fclose(f);
+    ck_assert_int_eq(lpnas_model_load(path, 1, &net, NULL, 0), LPNAS_ERR_CORRUPT);
+    ck_assert_msg(strstr(lpnas_last_error(), "cannot come from"), "%s", lpnas_last_error());
+    f = fopen(path, "rb+");
+    fseek(f, 16, SEEK_SET);
+    fwrite(big, 1, 4, f);
+    fclose(f);
+    ck_assert_int_eq(lpnas_model_load(path, 1, &net, NULL, 0), LPNAS_ERR_CORRUPT);
+    ck_assert_msg(strstr(lpnas_last_error(), "the file holds"), "%s", lpnas_last_error());
+    free(payload);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+/* A folder of n gray w x h tiles (SAR-like) with masks. */
+static void gray_folder(const char *dir, int n, int w, int h)
+{
+    char path[700];
+    const char *sub[] = {"images", "masks"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, sub[k]);
+        mkdir(path, 0777);
+        for (int i = 0; i < n; i++) {
+            snprintf(path, sizeof path, "%s/%s/t%02d.png", dir, sub[k], i);
+            FILE *f = fopen(path, "wb");
+            png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+            png_infop info = png_create_info_struct(p);
+            png_init_io(p, f);
+            png_set_IHDR(p, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+                         PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+            png_write_info(p, info);
+            unsigned char row[64];
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++)
+                    row[x] = (unsigned char)(k ? ((x + y + i) % 7 == 0) * 255 : (x * 13 + y * 7 + i * 31) % 256);
+                png_write_row(p, row);
+            }
+            png_write_end(p, NULL);
+            png_destroy_write_struct(&p, &info);
+            fclose(f);
+        }
+    }
+}
+
+/* issue 12 item 12: the default preset takes the data's channels (gray SAR tiles) */
+START_TEST(train_segmenter_gray_data)
+{
+    char *dir = lpnas_test_tmpdir(), args[1024], last[1024];
+    gray_folder(dir, 10, 16, 16);
+    snprintf(args, sizeof args, "--data %s --preset tiny --warmup-steps 2 --finetune-steps 1 --batch 2", dir);
+    ck_assert_int_eq(lpnas_test_program_last_line("train_segmenter", args, last, sizeof last), 0);
+    ck_assert_msg(strstr(last, "miou_aligned="), "%s", last);
+    snprintf(args, sizeof args, "--data %s --warmup-steps 1 --finetune-steps 0 --batch 2", dir); /* paper96k */
+    ck_assert_int_eq(lpnas_test_program_last_line("train_segmenter", args, last, sizeof last), 0);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(train_segmenter_program)
 {
     char last[512];
@@ -215,6 +379,9 @@ static Suite *suite(void)
     tcase_add_test(t, fine_tuning_in_a_policy);
     tcase_add_test(t, model_files);
     tcase_add_test(t, train_segmenter_program);
+    tcase_add_test(t, non_square_augmentation);
+    tcase_add_test(t, train_segmenter_gray_data);
+    tcase_add_test(t, model_file_sizes_checked);
     suite_add_tcase(s, t);
     return s;
 }

@@ -180,6 +180,8 @@ int main(int argc, char **argv)
         goto out;
     }
     const lpnas_dataset *vd = dv ? dv : d;
+    if (!arch_s) /* a preset is a shape, not a sensor: it takes the data's channels (SAR tiles are gray) */
+        arch.in_channels = lpnas_dataset_channels(d);
     if (arch.in_channels != lpnas_dataset_channels(d)) {
         fprintf(stderr, "train_segmenter: the data has %d channels, the architecture takes %d\n",
                 lpnas_dataset_channels(d), arch.in_channels);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,8 @@ static void usage(FILE *f)
             "  --seed N              (default 1)\n"
             "  --out DIR             results.csv, pareto.csv, best.lpm, best.onnx, pareto.png, masks.png, report.md,\n"
             "                        search.state (default out/search)\n"
-            "  --resume              continue the search saved in --out\n"
+            "  --resume              continue the search saved in --out (with the same options)\n"
+            "  --overwrite           start a new search over the one saved in --out\n"
             "  --input-norm MODE     device (default): sensor values converted by the policy's host\n"
             "                        conversion, then normalized as a device stage; none: raw sensor values\n"
             "  --raw-inputs          the same as --input-norm none\n"
@@ -60,15 +62,21 @@ static void usage(FILE *f)
             "  --help                this text\n"
             "\n"
             "Ctrl-C stops after saving; --resume continues. Exit: 0 done, 1 error, 2 bad options,\n"
-            "3 interrupted (resumable).\n");
+            "3 interrupted (resumable), 4 stopped before the budget (too many infeasible or duplicate\n"
+            "proposals; the reason is printed), 5 an output file could not be written (named; resumable).\n");
 }
 
-static lpnas_search *running;
+/* Read in the handler: a lock-free atomic pointer (a plain one may be torn
+ * or cached), and a sig_atomic_t flag the output writing checks. */
+static _Atomic(lpnas_search *) running;
+static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig)
 {
     (void)sig;
-    if (running)
-        lpnas_search_request_stop(running);
+    interrupted = 1;
+    lpnas_search *s = atomic_load(&running);
+    if (s)
+        lpnas_search_request_stop(s);
 }
 
 static int tty;
@@ -92,6 +100,12 @@ static int parse_num(const char *s, double lo, double hi, double *v)
         return -1;
     *v = x;
     return 0;
+}
+
+/* An integer option: a number in range with no fraction ("2.5" is refused). */
+static int parse_int(const char *s, double lo, double hi, double *v)
+{
+    return parse_num(s, lo, hi, v) || *v != floor(*v) ? -1 : 0;
 }
 
 static double q_of(const lpnas_search_row *r, bool aligned)
@@ -154,7 +168,14 @@ static void write_latency_shares(FILE *f, const lpnas_search_options *o, const l
     fprintf(f, "\n");
 }
 
-static void export_onnx(lpnas_net *best, const char *policy_name, const char *lpm_path, const char *out)
+/* An output that could not be written: said on stderr, counted. */
+static int missing(const char *out, const char *name, const char *why)
+{
+    fprintf(stderr, "vessel_search: %s/%s was not written: %s\n", out, name, why);
+    return 1;
+}
+
+static int export_onnx(lpnas_net *best, const char *policy_name, const char *lpm_path, const char *out)
 {
     char path[4200], prov[4300];
     lpnas_onnx_options eo;
@@ -164,17 +185,19 @@ static void export_onnx(lpnas_net *best, const char *policy_name, const char *lp
     snprintf(prov, sizeof prov, "vessel_search winner, from %s", lpm_path);
     eo.provenance = prov;
     snprintf(path, sizeof path, "%s/best.onnx", out);
-    if (lpnas_model_export_onnx(best, &eo, path))
-        fprintf(stderr, "vessel_search: %s: %s\n", path, lpnas_last_error());
+    return lpnas_model_export_onnx(best, &eo, path) ? missing(out, "best.onnx", lpnas_last_error()) : 0;
 }
 
-static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_search *s, const lpnas_dataset *d,
-                          const int *va, int nv, double seconds)
+/* Writes the pictures and the report, prints the summary. Returns the
+ * number of outputs it could not write, or -1 when Ctrl-C came first. */
+static int write_outputs(const char *out, const lpnas_search_options *o, lpnas_search *s, const lpnas_dataset *d,
+                         const int *va, int nv, double seconds)
 {
     lpnas_search_row *rows;
     size_t n;
+    int bad = 0;
     if (lpnas_search_rows(s, &rows, &n))
-        return;
+        return missing(out, "report.md", lpnas_last_error());
     bool aligned = o->mode == LPNAS_MODE_ALIGNED;
     char path[4200];
     /* pareto.png */
@@ -197,18 +220,25 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
     char budget[64];
     snprintf(budget, sizeof budget, "budget %.2f ms", o->budget_ms);
     snprintf(path, sizeof path, "%s/pareto.png", out);
-    lpnas_plot_scatter_png(path, pts, np, aligned ? "vessel search: latency vs aligned miou" : "vessel search: latency vs fp32 miou",
-                           "latency on the device (ms)", aligned ? "aligned miou" : "fp32 miou", o->budget_ms, budget);
+    if (lpnas_plot_scatter_png(path, pts, np, aligned ? "vessel search: latency vs aligned miou" : "vessel search: latency vs fp32 miou",
+                               "latency on the device (ms)", aligned ? "aligned miou" : "fp32 miou", o->budget_ms, budget))
+        bad += missing(out, "pareto.png", lpnas_last_error());
     free(pts);
+    if (interrupted) {
+        free(rows);
+        return -1;
+    }
     /* masks.png: validation tiles with truth, post-hoc and aligned predictions of the best */
     lpnas_net *best = NULL, *warm = NULL;
     snprintf(path, sizeof path, "%s/best.lpm", out);
     char best_policy[64] = "fp32";
-    lpnas_model_load(path, 1, &best, best_policy, sizeof best_policy);
-    if (best) /* best.onnx beside best.lpm: the winner for ONNX Runtime / OpenVINO (docs/deploy.md) */
-        export_onnx(best, best_policy, path, out);
+    if (lpnas_model_load(path, 1, &best, best_policy, sizeof best_policy))
+        bad += missing(out, "best.lpm", lpnas_last_error());
+    else /* best.onnx beside best.lpm: the winner for ONNX Runtime / OpenVINO (docs/deploy.md) */
+        bad += export_onnx(best, best_policy, path, out);
     snprintf(path, sizeof path, "%s/best.fp32.lpm", out);
-    lpnas_model_load(path, 1, &warm, NULL, 0);
+    if (lpnas_model_load(path, 1, &warm, NULL, 0))
+        bad += missing(out, "best.fp32.lpm", lpnas_last_error());
     if (best && warm) {
         enum { ROWS = 6 };
         int rowsn = nv < ROWS ? nv : ROWS, h = lpnas_dataset_height(d), w = lpnas_dataset_width(d);
@@ -228,9 +258,12 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
             for (size_t k = 0; k < (size_t)lpnas_dataset_channels(d) * h * w; k++)
                 maxv = fmaxf(maxv, imgs[r][k]);
         snprintf(path, sizeof path, "%s/masks.png", out);
-        lpnas_write_overlay_grid_png(path, imgs, masks, rowsn, 3, lpnas_dataset_channels(d), h, w,
-                                     maxv > 0 ? maxv : 255, 3);
+        if (lpnas_write_overlay_grid_png(path, imgs, masks, rowsn, 3, lpnas_dataset_channels(d), h, w,
+                                         maxv > 0 ? maxv : 255, 3))
+            bad += missing(out, "masks.png", lpnas_last_error());
         free(pred);
+    } else {
+        bad += missing(out, "masks.png", "it shows the best models, which are missing");
     }
     lpnas_net_free(best);
     lpnas_net_free(warm);
@@ -238,7 +271,9 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
     lpnas_search_summary sum;
     lpnas_search_summarize(s, &sum);
     snprintf(path, sizeof path, "%s/report.md", out);
-    FILE *f = fopen(path, "w");
+    FILE *f = interrupted ? NULL : fopen(path, "w");
+    if (!f && !interrupted)
+        bad += missing(out, "report.md", strerror(errno));
     if (f) {
         double gap = 0;
         int ng = 0;
@@ -269,7 +304,13 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
         fprintf(f, "\nFiles: results.csv, pareto.csv, best.lpm (aligned weights), best.onnx (the same network as ONNX: "
                    "docs/deploy.md), best.fp32.lpm (warm-up weights), "
                    "pareto.png, masks.png (rows: image, truth, post-hoc, aligned), search.state.\n");
-        fclose(f);
+        bool werr = ferror(f) != 0;
+        if (fclose(f) != 0 || werr)
+            bad += missing(out, "report.md", strerror(errno));
+    }
+    if (interrupted) {
+        free(rows);
+        return -1;
     }
     fprintf(stderr, "\n");
     printf("best architecture   %s\n", sum.arch);
@@ -280,8 +321,10 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
     printf("mIoU aligned        %.4f  (%s)\n", sum.miou_aligned, lpnas_policy_name(o->policy));
     printf("candidates          trained %d, infeasible %d, duplicates %d, failed %d, pruned %d\n", sum.evaluated,
            sum.infeasible, sum.duplicates, sum.failed, sum.pruned);
-    printf("files               %s/{results.csv,pareto.csv,best.lpm,best.onnx,pareto.png,masks.png,report.md}\n", out);
+    printf("files               %s/{results.csv,pareto.csv,best.lpm,best.onnx,pareto.png,masks.png,report.md}%s\n", out,
+           bad ? " (some missing: see above)" : "");
     free(rows);
+    return bad;
 }
 
 int main(int argc, char **argv)
@@ -297,16 +340,18 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
-#define NUM(name, lo, hi, dst)                                                                              \
+#define NUMK(name, lo, hi, dst, parse, kind)                                                                \
     else if (!strcmp(a, name) && has)                                                                       \
     {                                                                                                       \
-        if (parse_num(argv[++i], lo, hi, &v)) {                                                             \
-            fprintf(stderr, "vessel_search: %s '%s': expected a number in [%g, %g]\n", name, argv[i], (double)(lo), \
-                    (double)(hi));                                                                          \
+        if (parse(argv[++i], lo, hi, &v)) {                                                                 \
+            fprintf(stderr, "vessel_search: %s '%s': expected %s in [%g, %g]\n", name, argv[i], kind,         \
+                    (double)(lo), (double)(hi));                                                            \
             return 2;                                                                                       \
         }                                                                                                   \
         dst;                                                                                                \
     }
+#define NUM(name, lo, hi, dst) NUMK(name, lo, hi, dst, parse_num, "a number")
+#define INT(name, lo, hi, dst) NUMK(name, lo, hi, dst, parse_int, "a whole number")
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
@@ -315,6 +360,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--policy") && has) policy = argv[++i];
         else if (!strcmp(a, "--out") && has) out = argv[++i];
         else if (!strcmp(a, "--resume")) o.resume = true;
+        else if (!strcmp(a, "--overwrite")) o.overwrite = true;
         else if (!strcmp(a, "--raw-inputs")) o.raw_inputs = true;
         else if (!strcmp(a, "--val") && has) valdir = argv[++i];
         else if (!strcmp(a, "--test") && has) testdir = argv[++i];
@@ -346,24 +392,26 @@ int main(int argc, char **argv)
                 return 2;
             }
         }
-        NUM("--tiles", 8, 1000000, tiles = v)
+        INT("--tiles", 8, 1000000, tiles = v)
         NUM("--budget-ms", 0.001, 1e6, o.budget_ms = v)
-        NUM("--max-params", 1, 1e9, o.max_params = (long long)v)
-        NUM("--population", 2, 4096, o.population = (int)v)
-        NUM("--evaluations", 1, 1000000, o.evaluations = (int)v)
-        NUM("--warmup-steps", 1, 1e7, o.warmup_steps = (int)v)
-        NUM("--prune-warmup", 1, 1e7, o.prune_warmup = (int)v)
-        NUM("--prune-startup", 1, 1e6, o.prune_startup = (int)v)
-        NUM("--finetune-steps", 0, 1e7, o.finetune_steps = (int)v)
-        NUM("--workers", 1, 256, o.workers = (int)v)
-        NUM("--seed", 0, 1e15, o.seed = (uint64_t)v)
-        NUM("--max-stages", 1, 6, o.space.max_stages = (int)v; if (o.space.min_stages > (int)v) o.space.min_stages = (int)v)
-        NUM("--max-width", 8, 1024, max_width = (int)v)
+        INT("--max-params", 1, 1e9, o.max_params = (long long)v)
+        INT("--population", 2, 4096, o.population = (int)v)
+        INT("--evaluations", 1, 1000000, o.evaluations = (int)v)
+        INT("--warmup-steps", 1, 1e7, o.warmup_steps = (int)v)
+        INT("--finetune-steps", 0, 1e7, o.finetune_steps = (int)v)
+        INT("--workers", 1, 256, o.workers = (int)v)
+        INT("--seed", 0, 1e15, o.seed = (uint64_t)v)
+        INT("--prune-warmup", 1, 1e7, o.prune_warmup = (int)v)
+        INT("--prune-startup", 1, 1e6, o.prune_startup = (int)v)
+        INT("--max-stages", 1, 6, o.space.max_stages = (int)v; if (o.space.min_stages > (int)v) o.space.min_stages = (int)v)
+        INT("--max-width", 8, 1024, max_width = (int)v)
         else {
             fprintf(stderr, "vessel_search: unknown or incomplete option '%s' (see --help)\n", a);
             return 2;
         }
 #undef NUM
+#undef INT
+#undef NUMK
     }
     if (lpnas_policy_get(policy, &o.policy)) {
         fprintf(stderr, "vessel_search: --policy: %s\n", lpnas_last_error());
@@ -384,6 +432,13 @@ int main(int argc, char **argv)
         o.space.n_widths = k;
     }
     tty = isatty(2);
+    /* from here on Ctrl-C (or SIGTERM) is an orderly stop, whatever is running */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     lpnas_dataset *d = NULL, *dv = NULL, *dt = NULL;
     lpnas_latency_model *m = NULL;
     int *tr = NULL, *va = NULL, nt, nv, rc = 1;
@@ -426,7 +481,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "vessel_search: --test: %s\n", lpnas_last_error());
         goto done;
     }
-    mkdir("out", 0777);
     o.data = d, o.train = tr, o.val = va, o.ntrain = nt, o.nval = nv, o.latency = m, o.out_dir = out;
     o.val_data = dv;
     o.progress = progress;
@@ -438,27 +492,48 @@ int main(int argc, char **argv)
             nt, nv, policy, o.mode == LPNAS_MODE_ALIGNED ? "aligned" : "posthoc", o.budget_ms, o.workers, out);
     fprintf(stderr, "vessel_search: latency source: %s\n", lpnas_latency_source(m));
     print_header(&o, d, dv ? dv : d, tr, nt, va, nv, dt, how);
-    running = s;
-    signal(SIGINT, on_sigint);
+    atomic_store(&running, s);
+    if (interrupted) /* Ctrl-C came while the data was being prepared */
+        lpnas_search_request_stop(s);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     lpnas_status st = lpnas_search_run(s);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    running = NULL;
+    atomic_store(&running, NULL);
     if (st == LPNAS_ERR_INTERRUPTED) {
         fprintf(stderr, "\nvessel_search: interrupted; finished candidates are saved. Continue with --resume --out %s\n",
                 out);
         rc = 3;
         goto done;
     }
-    if (st) {
+    /* stopped short: still a result worth writing, but not a finished search */
+    bool short_stop = st == LPNAS_ERR_STOPPED;
+    char why[1024] = "";
+    if (st && !short_stop) {
         fprintf(stderr, "\nvessel_search: %s\n", lpnas_last_error());
+        rc = st == LPNAS_ERR_INFEASIBLE ? 4 : 1;
         goto done;
     }
-    write_outputs(out, &o, s, dv ? dv : d, va, nv, (double)(t1.tv_sec - t0.tv_sec));
-    if (dt)
+    if (short_stop)
+        snprintf(why, sizeof why, "%s", lpnas_last_error());
+    int bad = write_outputs(out, &o, s, dv ? dv : d, va, nv, (double)(t1.tv_sec - t0.tv_sec));
+    if (bad == 0 && dt)
         judge_on_test(out, &o, s, dt);
-    rc = 0;
+    if (bad < 0) {
+        fprintf(stderr, "\nvessel_search: interrupted while writing the outputs; --resume --out %s writes them again\n",
+                out);
+        rc = 3;
+    } else if (bad > 0) {
+        fprintf(stderr, "vessel_search: %d output(s) missing (named above); the search itself is saved: fix the cause "
+                        "(e.g. free disk space) and run again with --resume --out %s\n",
+                bad, out);
+        rc = 5;
+    } else if (short_stop) {
+        fprintf(stderr, "vessel_search: %s\n", why);
+        rc = 4;
+    } else {
+        rc = 0;
+    }
 done:
     lpnas_search_free(s);
     lpnas_latency_model_free(m);

@@ -28,7 +28,8 @@ typedef enum {
     LPNAS_ERR_NUMERIC = 7,    /* NaN/inf where a finite value is required; divergence */
     LPNAS_ERR_NOT_FOUND = 8,  /* a named thing (preset, policy, key) does not exist */
     LPNAS_ERR_INFEASIBLE = 9, /* no candidate satisfies the constraints */
-    LPNAS_ERR_INTERRUPTED = 10/* stopped on request (SIGINT); state was saved */
+    LPNAS_ERR_INTERRUPTED = 10,/* stopped on request (SIGINT); state was saved */
+    LPNAS_ERR_STOPPED = 11    /* a search ended before its budget (too many rejections or duplicates) */
 } lpnas_status;
 
 /* Short fixed description of a status ("invalid argument"). Never NULL. */
