@@ -111,6 +111,10 @@ static lpnas_status layer_sizes(const lpnas_layer *y, size_t *n_in, size_t *n_ou
     case LPNAS_OP_UPSAMPLE_BILINEAR:
         st = lpnas_upsample_check(s, y->stride, &o);
         break;
+    case LPNAS_OP_DETECTION_OUTPUT:
+        st = lpnas_fail(LPNAS_ERR_UNSUPPORTED, "no host kernel for detection_output (device post-processing); "
+                                             "time it on the device (--import-openvino-counters)");
+        break;
     default:
         break;
     }
