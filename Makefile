@@ -5,6 +5,7 @@
 #   make test-asan    the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-long    the exhaustive sweeps (LPNAS_TEST_LONG=1)
 #   make bench        throughput tables (bench/bench_*.c)
+#   make tools        developer tools (build/tools/: fit_myriadx, docs/latency.md)
 #   make demo         the main job: examples/vessel_search on synthetic data
 #   make install PREFIX=/usr/local   archive, headers and lpnas.pc
 #   make clean
@@ -58,7 +59,7 @@ BENCH_UTIL_OBJ := $(BENCH_UTIL_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC  := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all lib examples tests benches test test-asan test-long bench demo install clean help
+.PHONY: all lib examples tests benches tools test test-asan test-long bench demo install clean help
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -92,6 +93,14 @@ $(BUILD)/obj/test/%.o: test/%.c
 $(BUILD)/test/%: $(BUILD)/obj/test/%.o $(TEST_UTIL_OBJ) $(LIBRARY)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_UTIL_OBJ) $(LIBRARY) $(CHECK_LIBS) $(DEP_LIBS)
+
+# Developer tools: one program per tools/NAME.c (the Myriad X calibration fit).
+TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
+tools: $(TOOL_BINS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(LIBRARY)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBRARY) $(DEP_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_UTIL_OBJ) $(LIBRARY)
 	@mkdir -p $(dir $@)
@@ -134,6 +143,6 @@ clean:
 	rm -rf build build-asan
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
