@@ -28,7 +28,7 @@ static void usage(FILE *f)
             "  --tiles N             synthetic tiles when no --data (default 600)\n"
             "  --policy NAME         fp32, ieee-fp16, myriadx (default), myriadx-fp16acc\n"
             "  --lut FILE            latency LUT instead of the built-in Myriad X model\n"
-            "  --budget-ms X         latency budget incl. 2 ms per-inference overhead (default 3.5)\n"
+            "  --budget-ms X         latency budget incl. 2 ms per-inference overhead (default 6)\n"
             "  --max-params N        parameter budget (default 120000)\n"
             "  --strategy NAME       random, evolution (default), nsga2\n"
             "  --mode NAME           aligned (default: fine-tune in the policy, judge aligned mIoU) or\n"
@@ -255,7 +255,10 @@ int main(int argc, char **argv)
 {
     lpnas_search_options o;
     lpnas_search_options_default(&o);
-    o.budget_ms = 3.5, o.max_params = 120000, o.population = 8, o.evaluations = 20;
+    /* 6 ms: with the Myriad X model of docs/latency.md most proposals of this
+     * space fit (a 20-candidate run: 3 of 24 over budget; at the old 3.5 ms,
+     * 32 of 53), and the largest ones (7-14 ms) are still rejected */
+    o.budget_ms = 6.0, o.max_params = 120000, o.population = 8, o.evaluations = 20;
     o.space.max_stages = 3, o.space.n_widths = 6; /* widths 8..48 */
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     o.workers = nproc > 0 && nproc < 64 ? (int)nproc : 1;
