@@ -16,28 +16,7 @@
 #include "kernels/pool.h"
 #include "kernels/upsample.h"
 #include "lib/graph.h"
-
-typedef struct {
-    size_t act;         /* output tensor offset (room for the largest batch) */
-    size_t w, b;        /* parameters: conv/deconv weight and bias; BN gamma and beta */
-    size_t buf;         /* BN running mean (variance at buf + c) */
-    size_t save;        /* BN saved mean (inverse std at save + c) */
-    size_t idx;         /* max pool argmax */
-    size_t fw, fb;      /* folded inference weight and bias (conv/deconv) */
-} slots;
-
-struct lpnas_net {
-    lpnas_arch arch;
-    lpnas_graph g;
-    slots s[LPNAS_GRAPH_MAX_NODES];
-    int batch, h, w;
-    size_t nparams, nbuffers, nacts, nws, nsave, nidx, nfolded;
-    float *params, *grads, *dev, *buffers, *acts, *dacts, *ws, *save, *folded;
-    int32_t *idx;
-    const float *fwd_params; /* the parameters the last training forward used */
-    int fwd_n;
-    float mean[16], std[16];
-};
+#include "lib/net_internal.h"
 
 void lpnas_net_options_default(lpnas_net_options *o)
 {
@@ -46,21 +25,9 @@ void lpnas_net_options_default(lpnas_net_options *o)
     o->seed = 1;
 }
 
-static size_t numel(const lpnas_node *n, int batch)
-{
-    return (size_t)batch * n->c * n->h * n->w;
-}
-
-static lpnas_shape shape_of(const lpnas_node *n, int batch)
-{
-    lpnas_shape s = {batch, n->c, n->h, n->w};
-    return s;
-}
-
-static lpnas_conv_params conv_params(const lpnas_node *n)
-{
-    return lpnas_conv_params_make(n->kernel, n->stride, n->groups);
-}
+#define numel lpnas_net_numel
+#define shape_of lpnas_net_shape
+#define conv_params lpnas_net_conv_params
 
 /* PyTorch's defaults: weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
  * BN gamma 1, beta 0, running mean 0, variance 1. */
@@ -70,7 +37,7 @@ static void init_params(lpnas_net *net, uint64_t seed)
     lpnas_rng_derive(&r, seed, 0x1417, 0);
     for (int i = 0; i < net->g.count; i++) {
         const lpnas_node *n = &net->g.node[i];
-        const slots *s = &net->s[i];
+        const lpnas_net_slots *s = &net->s[i];
         if (n->kind == LPNAS_NODE_CONV || n->kind == LPNAS_NODE_DECONV) {
             size_t nw = (size_t)n->params - (n->bias ? (size_t)n->c : 0);
             /* fan_in: conv in/groups*k*k; ConvTranspose: out*k*k (PyTorch's weight.size(1)) */
@@ -116,7 +83,7 @@ lpnas_status lpnas_net_create(const lpnas_arch *a, const lpnas_net_options *o, l
     /* sizes first */
     for (int i = 0; i < net->g.count; i++) {
         const lpnas_node *n = &net->g.node[i];
-        slots *s = &net->s[i];
+        lpnas_net_slots *s = &net->s[i];
         s->act = net->nacts;
         net->nacts += numel(n, o->batch);
         if (n->kind == LPNAS_NODE_CONV || n->kind == LPNAS_NODE_DECONV) {
@@ -153,22 +120,23 @@ lpnas_status lpnas_net_create(const lpnas_arch *a, const lpnas_net_options *o, l
     /* then one allocation each */
     net->params = calloc(net->nparams + 1, 4);
     net->grads = calloc(net->nparams + 1, 4);
-    net->dev = calloc(net->nparams + 1, 4);
     net->buffers = calloc(net->nbuffers + 1, 4);
     net->acts = calloc(net->nacts, 4);
     net->dacts = calloc(net->nacts, 4);
     net->ws = calloc(net->nws + 1, 4);
     net->save = calloc(net->nsave + 1, 4);
     net->folded = calloc(net->nfolded + 1, 4);
+    net->dfolded = calloc(net->nfolded + 1, 4);
     net->idx = calloc(net->nidx + 1, sizeof *net->idx);
-    if (!net->params || !net->grads || !net->dev || !net->buffers || !net->acts || !net->dacts || !net->ws ||
-        !net->save || !net->folded || !net->idx) {
+    if (!net->params || !net->grads || !net->buffers || !net->acts || !net->dacts || !net->ws ||
+        !net->save || !net->folded || !net->dfolded || !net->idx) {
         lpnas_net_free(net);
         return lpnas_fail(LPNAS_ERR_NOMEM, "net: out of memory for a batch of %d at %dx%d", o->batch, o->h, o->w);
     }
     for (int c = 0; c < 16; c++)
         net->mean[c] = 0, net->std[c] = 1;
     init_params(net, o->seed);
+    net->fold_dirty = true;
     *out = net;
     return LPNAS_OK;
 }
@@ -177,8 +145,8 @@ void lpnas_net_free(lpnas_net *net)
 {
     if (!net)
         return;
-    free(net->params), free(net->grads), free(net->dev), free(net->buffers), free(net->acts), free(net->dacts);
-    free(net->ws), free(net->save), free(net->folded), free(net->idx);
+    free(net->params), free(net->grads), free(net->buffers), free(net->acts), free(net->dacts);
+    free(net->ws), free(net->save), free(net->folded), free(net->dfolded), free(net->idx);
     free(net);
 }
 
@@ -189,18 +157,25 @@ void lpnas_net_size(const lpnas_net *net, int *batch, int *h, int *w)
     *batch = net->batch, *h = net->h, *w = net->w;
 }
 size_t lpnas_net_param_count(const lpnas_net *net) { return net->nparams; }
-float *lpnas_net_params(lpnas_net *net) { return net->params; }
+/* Handing out a writable pointer may change what the fold was made of. */
+float *lpnas_net_params(lpnas_net *net)
+{
+    net->fold_dirty = true;
+    return net->params;
+}
+void lpnas_net_params_changed(lpnas_net *net) { net->fold_dirty = true; }
 float *lpnas_net_grads(lpnas_net *net) { return net->grads; }
 
 float *lpnas_net_buffers(lpnas_net *net, size_t *count)
 {
     *count = net->nbuffers;
+    net->fold_dirty = true;
     return net->buffers;
 }
 
 size_t lpnas_net_memory_bytes(const lpnas_net *net)
 {
-    return 4 * (3 * net->nparams + net->nbuffers + 2 * net->nacts + net->nws + net->nsave + net->nfolded + net->nidx);
+    return 4 * (2 * net->nparams + net->nbuffers + 2 * net->nacts + net->nws + net->nsave + 2 * net->nfolded + net->nidx);
 }
 
 lpnas_status lpnas_net_set_normalization(lpnas_net *net, const float *mean, const float *std)
@@ -225,7 +200,7 @@ void lpnas_net_zero_grad(lpnas_net *net)
     memset(net->grads, 0, net->nparams * 4);
 }
 
-static lpnas_status check_n(const lpnas_net *net, int n, const void *p, const char *what)
+lpnas_status lpnas_net_check_n(const lpnas_net *net, int n, const void *p, const char *what)
 {
     if (!p)
         return lpnas_fail(LPNAS_ERR_ARG, "net %s: NULL buffer", what);
@@ -236,7 +211,7 @@ static lpnas_status check_n(const lpnas_net *net, int n, const void *p, const ch
 
 /* The input node: raw values, converted as the host sends them to the
  * device, then normalized (a ScaleShift stage on the device) and rounded. */
-static void load_input(lpnas_net *net, const float *images, int n, const lpnas_policy *policy)
+void lpnas_net_load_input(lpnas_net *net, const float *images, int n, const lpnas_policy *policy)
 {
     const lpnas_node *in = &net->g.node[0];
     float *x = net->acts + net->s[0].act;
@@ -252,13 +227,13 @@ static void load_input(lpnas_net *net, const float *images, int n, const lpnas_p
     lpnas_policy_round(policy, x, total);
 }
 
-static void forward_node(lpnas_net *net, int i, int n, bool training, const float *P, const lpnas_policy *policy)
+void lpnas_net_forward_node(lpnas_net *net, int i, int n, bool training, const float *P, const float *x,
+                            const lpnas_policy *policy)
 {
     const lpnas_node *nd = &net->g.node[i];
-    const slots *s = &net->s[i];
+    const lpnas_net_slots *s = &net->s[i];
     const lpnas_node *a = &net->g.node[nd->in[0]];
     float *out = net->acts + s->act;
-    const float *x = net->acts + net->s[nd->in[0]].act;
     lpnas_shape sh = shape_of(a, n);
     switch (nd->kind) {
     case LPNAS_NODE_CONV: {
@@ -295,199 +270,121 @@ static void forward_node(lpnas_net *net, int i, int n, bool training, const floa
         lpnas_upsample_forward(out, x, sh, 2, nd->act ? LPNAS_UPSAMPLE_BILINEAR : LPNAS_UPSAMPLE_NEAREST, policy);
         break;
     case LPNAS_NODE_ADD:
-        lpnas_add_forward(out, x, net->acts + net->s[nd->in[1]].act, numel(nd, n), policy);
+    case LPNAS_NODE_CONCAT: {
+        int j = net->alias[nd->in[1]]; /* identity outside the folded forward */
+        const float *y = net->acts + net->s[j].act;
+        if (nd->kind == LPNAS_NODE_ADD)
+            lpnas_add_forward(out, x, y, numel(nd, n), policy);
+        else
+            lpnas_concat_forward(out, x, y, sh, shape_of(&net->g.node[j], n));
         break;
-    case LPNAS_NODE_CONCAT:
-        lpnas_concat_forward(out, x, net->acts + net->s[nd->in[1]].act, sh, shape_of(&net->g.node[nd->in[1]], n));
-        break;
+    }
     case LPNAS_NODE_INPUT:
         break;
     }
 }
 
+static void identity_alias(lpnas_net *net)
+{
+    for (int i = 0; i < net->g.count; i++)
+        net->alias[i] = i;
+}
+
 lpnas_status lpnas_net_forward(lpnas_net *net, const float *images, int n, bool training, const lpnas_policy *policy,
                                const float **logits)
 {
-    lpnas_status st = check_n(net, n, images, "forward");
+    lpnas_status st = lpnas_net_check_n(net, n, images, "forward");
     if (st)
         return st;
-    const float *P = net->params;
-    if (!lpnas_policy_is_fp32(policy)) { /* device values of the fp32 master weights */
-        memcpy(net->dev, net->params, net->nparams * 4);
-        lpnas_policy_round_host(policy, net->dev, net->nparams);
-        P = net->dev;
+    if (!lpnas_policy_is_fp32(policy)) { /* the deployed arithmetic, trained through the fold */
+        st = lpnas_net_forward_deployed(net, images, n, policy, logits);
+        if (!training) /* nothing to differentiate; the fresh fold is a valid cache */
+            net->fwd_n = 0, net->fold_dirty = false;
+        return st;
     }
-    load_input(net, images, n, policy);
+    const float *P = net->params;
+    lpnas_net_load_input(net, images, n, policy);
+    identity_alias(net);
     for (int i = 1; i < net->g.count; i++)
-        forward_node(net, i, n, training, P, policy);
-    net->fwd_params = training ? P : NULL;
-    net->fwd_n = n;
+        lpnas_net_forward_node(net, i, n, training, P, net->acts + net->s[net->g.node[i].in[0]].act, policy);
+    if (training) /* running statistics moved */
+        net->fold_dirty = true;
+    net->fwd_folded = false;
+    net->fwd_n = training ? n : 0;
     *logits = net->acts + net->s[net->g.count - 1].act;
     return LPNAS_OK;
 }
 
+void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const float *x, const lpnas_policy *policy)
+{
+    const lpnas_node *nd = &net->g.node[i];
+    const lpnas_net_slots *s = &net->s[i];
+    const lpnas_node *a = &net->g.node[nd->in[0]];
+    const float *dout = net->dacts + s->act;
+    float *dx = nd->in[0] == 0 ? NULL : net->dacts + net->s[nd->in[0]].act; /* no gradient for the input */
+    lpnas_shape sh = shape_of(a, n);
+    switch (nd->kind) {
+    case LPNAS_NODE_CONV: {
+        lpnas_conv_params p = conv_params(nd);
+        lpnas_conv2d_backward(dx, net->grads + s->w, nd->bias ? net->grads + s->b : NULL, dout, x, P + s->w, sh,
+                              nd->c, &p, policy, net->ws);
+        break;
+    }
+    case LPNAS_NODE_DECONV: {
+        lpnas_deconv_params p = lpnas_deconv_params_make(2, 2);
+        lpnas_deconv2d_backward(dx, net->grads + s->w, nd->bias ? net->grads + s->b : NULL, dout, x, P + s->w, sh,
+                                nd->c, &p, policy, net->ws);
+        break;
+    }
+    case LPNAS_NODE_BN:
+        lpnas_bn_backward(dx, net->grads + s->w, net->grads + s->b, dout, x, net->save + s->save,
+                          net->save + s->save + nd->c, P + s->w, sh, policy);
+        break;
+    case LPNAS_NODE_ACT:
+        if (dx)
+            lpnas_activation_backward(dx, dout, x, net->acts + s->act, numel(nd, n),
+                                      nd->act ? LPNAS_ACTFN_RELU6 : LPNAS_ACTFN_RELU, policy);
+        break;
+    case LPNAS_NODE_MAXPOOL: {
+        lpnas_pool_params p = {2, 2, 0};
+        if (dx)
+            lpnas_maxpool_backward(dx, dout, net->idx + s->idx, sh, &p, policy);
+        break;
+    }
+    case LPNAS_NODE_UPSAMPLE:
+        if (dx)
+            lpnas_upsample_backward(dx, dout, sh, 2, nd->act ? LPNAS_UPSAMPLE_BILINEAR : LPNAS_UPSAMPLE_NEAREST, policy);
+        break;
+    case LPNAS_NODE_ADD: {
+        float *dy = nd->in[1] == 0 ? NULL : net->dacts + net->s[nd->in[1]].act;
+        lpnas_add_backward(dx, dy, dout, numel(nd, n), policy);
+        break;
+    }
+    case LPNAS_NODE_CONCAT: {
+        float *dy = nd->in[1] == 0 ? NULL : net->dacts + net->s[nd->in[1]].act;
+        lpnas_concat_backward(dx, dy, dout, sh, shape_of(&net->g.node[nd->in[1]], n));
+        break;
+    }
+    case LPNAS_NODE_INPUT:
+        break;
+    }
+}
+
 lpnas_status lpnas_net_backward(lpnas_net *net, const float *dlogits, const lpnas_policy *policy)
 {
-    if (!net->fwd_params)
+    if (net->fwd_n < 1)
         return lpnas_fail(LPNAS_ERR_ARG, "net backward: no training forward to differentiate");
     if (!dlogits)
         return lpnas_fail(LPNAS_ERR_ARG, "net backward: NULL dlogits");
+    if (net->fwd_folded) {
+        lpnas_net_backward_folded(net, dlogits, policy);
+        return LPNAS_OK;
+    }
     int n = net->fwd_n;
-    const float *P = net->fwd_params;
     memset(net->dacts, 0, net->nacts * 4);
     const lpnas_node *last = &net->g.node[net->g.count - 1];
     memcpy(net->dacts + net->s[net->g.count - 1].act, dlogits, numel(last, n) * 4);
-    for (int i = net->g.count - 1; i >= 1; i--) {
-        const lpnas_node *nd = &net->g.node[i];
-        const slots *s = &net->s[i];
-        const lpnas_node *a = &net->g.node[nd->in[0]];
-        const float *dout = net->dacts + s->act, *x = net->acts + net->s[nd->in[0]].act;
-        float *dx = nd->in[0] == 0 ? NULL : net->dacts + net->s[nd->in[0]].act; /* no gradient for the input */
-        lpnas_shape sh = shape_of(a, n);
-        switch (nd->kind) {
-        case LPNAS_NODE_CONV: {
-            lpnas_conv_params p = conv_params(nd);
-            lpnas_conv2d_backward(dx, net->grads + s->w, nd->bias ? net->grads + s->b : NULL, dout, x, P + s->w, sh,
-                                  nd->c, &p, policy, net->ws);
-            break;
-        }
-        case LPNAS_NODE_DECONV: {
-            lpnas_deconv_params p = lpnas_deconv_params_make(2, 2);
-            lpnas_deconv2d_backward(dx, net->grads + s->w, nd->bias ? net->grads + s->b : NULL, dout, x, P + s->w, sh,
-                                    nd->c, &p, policy, net->ws);
-            break;
-        }
-        case LPNAS_NODE_BN:
-            lpnas_bn_backward(dx, net->grads + s->w, net->grads + s->b, dout, x, net->save + s->save,
-                              net->save + s->save + nd->c, P + s->w, sh, policy);
-            break;
-        case LPNAS_NODE_ACT:
-            if (dx)
-                lpnas_activation_backward(dx, dout, x, net->acts + s->act, numel(nd, n),
-                                          nd->act ? LPNAS_ACTFN_RELU6 : LPNAS_ACTFN_RELU, policy);
-            break;
-        case LPNAS_NODE_MAXPOOL: {
-            lpnas_pool_params p = {2, 2, 0};
-            if (dx)
-                lpnas_maxpool_backward(dx, dout, net->idx + s->idx, sh, &p, policy);
-            break;
-        }
-        case LPNAS_NODE_UPSAMPLE:
-            if (dx)
-                lpnas_upsample_backward(dx, dout, sh, 2, nd->act ? LPNAS_UPSAMPLE_BILINEAR : LPNAS_UPSAMPLE_NEAREST,
-                                        policy);
-            break;
-        case LPNAS_NODE_ADD: {
-            float *dy = nd->in[1] == 0 ? NULL : net->dacts + net->s[nd->in[1]].act;
-            lpnas_add_backward(dx, dy, dout, numel(nd, n), policy);
-            break;
-        }
-        case LPNAS_NODE_CONCAT: {
-            float *dy = nd->in[1] == 0 ? NULL : net->dacts + net->s[nd->in[1]].act;
-            lpnas_concat_backward(dx, dy, dout, sh, shape_of(&net->g.node[nd->in[1]], n));
-            break;
-        }
-        case LPNAS_NODE_INPUT:
-            break;
-        }
-    }
-    return LPNAS_OK;
-}
-
-/* ---- deployed inference ------------------------------------------------ */
-
-/* Folds each BN into the conv/deconv before it (running statistics) and
- * converts the result as the host would for the device. */
-static void fold_weights(lpnas_net *net, const lpnas_policy *policy)
-{
-    lpnas_bn_params bp = lpnas_bn_params_default();
-    for (int i = 1; i < net->g.count; i++) {
-        const lpnas_node *nd = &net->g.node[i];
-        if (nd->kind != LPNAS_NODE_CONV && nd->kind != LPNAS_NODE_DECONV)
-            continue;
-        const slots *s = &net->s[i];
-        size_t nw = (size_t)nd->params - (nd->bias ? (size_t)nd->c : 0);
-        float *w = net->folded + s->fw, *b = net->folded + s->fb;
-        memcpy(w, net->params + s->w, nw * 4);
-        for (int c = 0; c < nd->c; c++)
-            b[c] = nd->bias ? net->params[s->b + (size_t)c] : 0.0f;
-        if (i + 1 < net->g.count && net->g.node[i + 1].kind == LPNAS_NODE_BN) {
-            const slots *t = &net->s[i + 1];
-            const float *g = net->params + t->w, *be = net->params + t->b;
-            const float *rm = net->buffers + t->buf, *rv = rm + nd->c;
-            if (nd->kind == LPNAS_NODE_CONV) {
-                lpnas_bn_fold(w, nw / (size_t)nd->c, b, b, g, be, rm, rv, nd->c, bp.eps);
-            } else { /* deconv weights are [in][out][k][k]: scale per output channel */
-                size_t per = (size_t)nd->kernel * nd->kernel;
-                for (int c = 0; c < nd->c; c++) {
-                    double sc = g[c] / sqrt((double)rv[c] + bp.eps);
-                    for (int ci = 0; ci < nd->in_c; ci++)
-                        for (size_t k = 0; k < per; k++)
-                            w[((size_t)ci * nd->c + (size_t)c) * per + k] *= (float)sc;
-                    b[c] = (float)((b[c] - rm[c]) * sc + be[c]);
-                }
-            }
-        }
-        lpnas_policy_round_host(policy, w, nw);
-        lpnas_policy_round_host(policy, b, (size_t)nd->c);
-    }
-}
-
-lpnas_status lpnas_net_infer(lpnas_net *net, const float *images, int n, const lpnas_policy *policy,
-                             const float **logits)
-{
-    lpnas_status st = check_n(net, n, images, "infer");
-    if (st)
-        return st;
-    fold_weights(net, policy);
-    load_input(net, images, n, policy);
-    int alias[LPNAS_GRAPH_MAX_NODES]; /* folded BN/ACT nodes read their conv's output */
-    for (int i = 0; i < net->g.count; i++)
-        alias[i] = i;
-    for (int i = 1; i < net->g.count; i++) {
-        const lpnas_node *nd = &net->g.node[i];
-        const slots *s = &net->s[i];
-        int src = alias[nd->in[0]];
-        const lpnas_node *a = &net->g.node[src];
-        float *out = net->acts + s->act;
-        const float *x = net->acts + net->s[src].act;
-        lpnas_shape sh = shape_of(a, n);
-        if (nd->kind == LPNAS_NODE_CONV || nd->kind == LPNAS_NODE_DECONV) {
-            int j = i + 1;
-            lpnas_act act = LPNAS_KACT_NONE;
-            if (j < net->g.count && net->g.node[j].kind == LPNAS_NODE_BN)
-                alias[j] = i, j++;
-            if (j < net->g.count && net->g.node[j].kind == LPNAS_NODE_ACT && alias[j - 1] == i)
-                act = net->g.node[j].act ? LPNAS_KACT_RELU6 : LPNAS_KACT_RELU, alias[j] = i;
-            if (nd->kind == LPNAS_NODE_CONV) {
-                lpnas_conv_params p = conv_params(nd);
-                lpnas_conv2d_forward(out, x, net->folded + s->fw, net->folded + s->fb, sh, nd->c, &p, act, policy,
-                                     net->ws);
-            } else {
-                lpnas_deconv_params p = lpnas_deconv_params_make(2, 2);
-                lpnas_deconv2d_forward(out, x, net->folded + s->fw, net->folded + s->fb, sh, nd->c, &p, act, policy,
-                                       net->ws);
-            }
-            continue;
-        }
-        if (alias[i] != i)
-            continue; /* folded or fused above */
-        if (nd->kind == LPNAS_NODE_ADD || nd->kind == LPNAS_NODE_CONCAT) {
-            int src2 = alias[nd->in[1]];
-            const float *y = net->acts + net->s[src2].act;
-            if (nd->kind == LPNAS_NODE_ADD)
-                lpnas_add_forward(out, x, y, numel(nd, n), policy);
-            else
-                lpnas_concat_forward(out, x, y, sh, shape_of(&net->g.node[src2], n));
-            continue;
-        }
-        /* a BN or activation that could not be folded, pooling, upsampling:
-         * run the node reading from the aliased input */
-        lpnas_node saved = *nd; /* nd points into the graph: keep a copy to restore */
-        net->g.node[i].in[0] = src;
-        forward_node(net, i, n, false, net->params, policy);
-        net->g.node[i] = saved;
-    }
-    *logits = net->acts + net->s[alias[net->g.count - 1]].act;
+    for (int i = net->g.count - 1; i >= 1; i--)
+        lpnas_net_backward_node(net, i, n, net->params, net->acts + net->s[net->g.node[i].in[0]].act, policy);
     return LPNAS_OK;
 }

@@ -33,7 +33,7 @@ static const struct {
     {'n', {6, 5, 5, 5, 5}}, {'o', {2, 5, 5, 5, 2}}, {'p', {6, 5, 6, 4, 4}}, {'q', {2, 5, 5, 6, 3}},
     {'r', {6, 5, 6, 5, 5}}, {'s', {3, 4, 2, 1, 6}}, {'t', {7, 2, 2, 2, 2}}, {'u', {5, 5, 5, 5, 7}},
     {'v', {5, 5, 5, 5, 2}}, {'w', {5, 5, 7, 7, 5}}, {'x', {5, 5, 2, 5, 5}}, {'y', {5, 5, 2, 2, 2}},
-    {'z', {7, 1, 2, 4, 7}},
+    {'z', {7, 1, 2, 4, 7}}, {'+', {0, 2, 7, 2, 0}},
 };
 
 typedef struct {
@@ -157,5 +157,86 @@ lpnas_status lpnas_plot_scatter_png(const char *path, const lpnas_plot_point *p,
 #undef PY
     lpnas_status st = lpnas_png_write_rgb(path, cv.px, W, H);
     free(cv.px), free(front);
+    return st;
+}
+
+/* Grouped dot plot: per group (a setting), one dot per series at its mean
+ * with a bar of +- sd, series side by side in a fixed palette, a legend. */
+lpnas_status lpnas_plot_groups_png(const char *path, const char *const *groups, int ng, const lpnas_plot_series *s,
+                                   int ns, const char *title, const char *ylabel)
+{
+    if (ng < 1 || ns < 1 || ns > 6 || !groups || !s)
+        return lpnas_fail(LPNAS_ERR_ARG, "plot: %d groups and %d series (need >= 1 and 1..6)", ng, ns);
+    canvas cv = {malloc((size_t)W * H * 3)};
+    if (!cv.px)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "plot: out of memory");
+    memset(cv.px, 255, (size_t)W * H * 3);
+    static const uint8_t black[3] = {0, 0, 0}, light[3] = {225, 225, 225};
+    static const uint8_t pal[6][3] = {{40, 90, 200}, {120, 120, 120}, {210, 30, 30}, {30, 150, 60}, {240, 140, 0},
+                                      {140, 60, 170}};
+    double y0 = 1, y1 = 0;
+    for (int k = 0; k < ns; k++)
+        for (int g = 0; g < ng; g++) {
+            double m = s[k].mean[g], e = s[k].sd ? s[k].sd[g] : 0;
+            if (isfinite(m))
+                y0 = fmin(y0, m - (isfinite(e) ? e : 0)), y1 = fmax(y1, m + (isfinite(e) ? e : 0));
+        }
+    if (y1 <= y0)
+        y0 = 0, y1 = 1;
+    double pad = (y1 - y0) * 0.1 + 1e-3;
+    y0 = fmax(0, y0 - pad), y1 = fmin(1, y1 + pad);
+    int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
+#define PY(v) (TOP + ph - (int)lround(((v) - y0) / (y1 - y0) * ph))
+    char buf[64];
+    for (int t = 0; t <= 5; t++) {
+        double yv = y0 + (y1 - y0) * t / 5;
+        line(&cv, LEFT, PY(yv), LEFT + pw, PY(yv), light, 0);
+        snprintf(buf, sizeof buf, "%.3f", yv);
+        text(&cv, LEFT - 8 * (int)strlen(buf) - 6, PY(yv) - 5, buf, black);
+    }
+    line(&cv, LEFT, TOP + ph, LEFT + pw, TOP + ph, black, 0);
+    line(&cv, LEFT, TOP, LEFT, TOP + ph, black, 0);
+    double cw = (double)pw / ng;
+    for (int g = 0; g < ng; g++) {
+        int cx = LEFT + (int)lround(cw * (g + 0.5));
+        if (g)
+            line(&cv, LEFT + (int)lround(cw * g), TOP, LEFT + (int)lround(cw * g), TOP + ph, light, 3);
+        /* the label, one line per '\n'-separated part, centred under the group */
+        const char *p = groups[g];
+        for (int row = 0; p && *p && row < 3; row++) {
+            size_t len = strcspn(p, "\n");
+            snprintf(buf, sizeof buf, "%.*s", (int)(len < 63 ? len : 63), p);
+            text(&cv, cx - 4 * (int)strlen(buf), TOP + ph + 8 + 14 * row, buf, black);
+            p += len + (p[len] == '\n');
+        }
+        for (int k = 0; k < ns; k++) {
+            double m = s[k].mean[g], e = s[k].sd ? s[k].sd[g] : 0;
+            if (!isfinite(m))
+                continue;
+            int x = cx + (int)lround((k - (ns - 1) / 2.0) * fmin(12.0, cw / (ns + 1)));
+            if (isfinite(e) && e > 0)
+                line(&cv, x, PY(fmin(y1, m + e)), x, PY(fmax(y0, m - e)), pal[k], 0);
+            for (int dy = -3; dy <= 3; dy++)
+                for (int dx = -3; dx <= 3; dx++)
+                    if (dx * dx + dy * dy <= 9)
+                        dot(&cv, x + dx, PY(m) + dy, pal[k]);
+        }
+    }
+    if (title)
+        text(&cv, LEFT, 16, title, black);
+    if (ylabel)
+        text(&cv, 8, TOP - 18, ylabel, black);
+    for (int k = 0, x = W - RIGHT - 8; k < ns; k++) { /* legend, right-aligned */
+        const char *name = s[k].name ? s[k].name : "";
+        x -= 8 * (int)strlen(name) + 24;
+        for (int dy = -3; dy <= 3; dy++)
+            for (int dx = -3; dx <= 3; dx++)
+                if (dx * dx + dy * dy <= 9)
+                    dot(&cv, x + dx, 34 + dy, pal[k]);
+        text(&cv, x + 8, 29, name, pal[k]);
+    }
+#undef PY
+    lpnas_status st = lpnas_png_write_rgb(path, cv.px, W, H);
+    free(cv.px);
     return st;
 }

@@ -136,7 +136,8 @@ lpnas_status lpnas_train(lpnas_net *net, const lpnas_dataset *d, const int *idx,
             put_tile(d, perm[pos++], xf, img + (size_t)b * C * px, msk + (size_t)b * px);
         }
         const float *logits;
-        if ((st = lpnas_net_forward(net, img, B, true, o.policy, &logits)))
+        if ((st = o.fold_bn && !device ? lpnas_net_forward_deployed(net, img, B, NULL, &logits)
+                                       : lpnas_net_forward(net, img, B, true, o.policy, &logits)))
             goto done;
         double loss = lpnas_loss_combined(dl, logits, msk, (size_t)B * px, &lp, scr);
         if (!isfinite(loss)) {
@@ -182,6 +183,7 @@ lpnas_status lpnas_train(lpnas_net *net, const lpnas_dataset *d, const int *idx,
                 P[k] -= flr * (m1[k] * c1 / (sqrtf(m2[k] * c2) + 1e-8f) + (float)o.weight_decay * P[k]);
             }
         }
+        lpnas_net_params_changed(net); /* the cached fold is stale */
         res->final_loss = loss;
     progress:
         res->steps = step + 1;

@@ -43,6 +43,7 @@ void lpnas_search_options_default(lpnas_search_options *o)
     o->workers = 1;
     o->search_batch = 4;
     o->out_dir = "out";
+    o->crossover_prob = 0.25;
 }
 
 static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
@@ -81,6 +82,15 @@ static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
     return LPNAS_OK;
 }
 
+/* What a candidate is ranked by: the device's numbers in aligned mode
+ * (aligned mIoU, or post-hoc when no fine-tuning steps), FP32 in posthoc mode. */
+static double quality(const lpnas_search_options *o, double fp32, double posthoc, double aligned)
+{
+    if (o->mode == LPNAS_MODE_POSTHOC)
+        return fp32;
+    return !isnan(aligned) ? aligned : o->finetune_steps == 0 ? posthoc : fp32;
+}
+
 static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const atomic_int *stop)
 {
     lpnas_search *s = ctx;
@@ -109,8 +119,9 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
         lpnas_net_free(net);
         return LPNAS_ERR_INTERRUPTED;
     }
-    if ((st = lpnas_evaluate(net, o->data, o->val, o->nval, NULL, &e32)) ||
-        (st = lpnas_evaluate(net, o->data, o->val, o->nval, o->policy, &eph)))
+    const lpnas_dataset *vd = o->val_data ? o->val_data : o->data;
+    if ((st = lpnas_evaluate(net, vd, o->val, o->nval, NULL, &e32)) ||
+        (st = lpnas_evaluate(net, vd, o->val, o->nval, o->policy, &eph)))
         goto fail;
     c->miou_fp32 = e32.miou, c->miou_posthoc = eph.miou, c->vessel_iou = eph.vessel_iou;
     char fpath[4200];
@@ -120,7 +131,7 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
         to.policy = o->policy, to.steps = o->finetune_steps, to.lr = hp.lr / 3, to.seed = seed + 1;
         to.scaler.growth_interval = 50;
         if ((st = lpnas_train(net, o->data, o->train, o->ntrain, &to, &tr)) ||
-            (st = lpnas_evaluate(net, o->data, o->val, o->nval, o->policy, &eal)))
+            (st = lpnas_evaluate(net, vd, o->val, o->nval, o->policy, &eal)))
             goto fail;
         c->miou_aligned = eal.miou, c->vessel_iou = eal.vessel_iou, c->skipped_steps = tr.skipped_steps;
     }
@@ -139,7 +150,7 @@ static void score(void *ctx, lpnas_candidate *c)
 {
     lpnas_search *s = ctx;
     const lpnas_search_options *o = &s->o;
-    double q = o->mode == LPNAS_MODE_ALIGNED && !isnan(c->miou_aligned) ? c->miou_aligned : c->miou_fp32;
+    double q = quality(o, c->miou_fp32, c->miou_posthoc, c->miou_aligned);
     double excess = fmax(0, c->latency_ms / o->budget_ms - 1);
     c->outcome.fitness = c->status == LPNAS_CAND_OK ? q - o->latency_penalty * excess : -INFINITY;
     c->outcome.point.obj[0] = c->status == LPNAS_CAND_OK ? -q : 0;
@@ -164,6 +175,15 @@ lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **o
                           o->warmup_steps, o->finetune_steps, o->batch);
     if ((unsigned)o->strategy > LPNAS_SEARCH_NSGA2 || (unsigned)o->mode > LPNAS_MODE_POSTHOC)
         return lpnas_fail(LPNAS_ERR_ARG, "search: strategy or mode out of range");
+    if (o->val_data && (lpnas_dataset_channels(o->val_data) != lpnas_dataset_channels(o->data) ||
+                        lpnas_dataset_height(o->val_data) != lpnas_dataset_height(o->data) ||
+                        lpnas_dataset_width(o->val_data) != lpnas_dataset_width(o->data)))
+        return lpnas_fail(LPNAS_ERR_ARG, "search: validation tiles are %dx%dx%d, training tiles %dx%dx%d",
+                          lpnas_dataset_channels(o->val_data), lpnas_dataset_height(o->val_data),
+                          lpnas_dataset_width(o->val_data), lpnas_dataset_channels(o->data),
+                          lpnas_dataset_height(o->data), lpnas_dataset_width(o->data));
+    if (!(o->crossover_prob >= 0 && o->crossover_prob <= 1))
+        return lpnas_fail(LPNAS_ERR_ARG, "search: crossover probability %g (need 0..1)", o->crossover_prob);
     lpnas_search *s = calloc(1, sizeof *s);
     if (!s)
         return lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
@@ -186,6 +206,8 @@ lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **o
     ro.strategy.population = o->population;
     ro.strategy.sample = o->sample;
     ro.strategy.seed = o->seed;
+    if (o->strategy == LPNAS_SEARCH_EVOLUTION)
+        ro.strategy.crossover_prob = o->crossover_prob;
     ro.strategy.n_obj = 3;
     ro.budget = o->evaluations, ro.batch = o->search_batch, ro.workers = o->workers;
     ro.out_dir = o->out_dir, ro.resume = o->resume;
@@ -199,20 +221,38 @@ lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **o
     return LPNAS_OK;
 }
 
-/* The best candidate's model becomes best.lpm; the other candidate files go. */
+/* On pareto.csv: OK and no OK candidate dominates it in all objectives. */
+static bool on_pareto_csv(const lpnas_candidate *c, size_t n, size_t i)
+{
+    if (c[i].status != LPNAS_CAND_OK)
+        return false;
+    for (size_t j = 0; j < n; j++)
+        if (c[j].status == LPNAS_CAND_OK && lpnas_dominates(&c[j].outcome.point, &c[i].outcome.point, 3))
+            return false;
+    return true;
+}
+
+/* The best candidate's models become best.lpm and best.fp32.lpm, those of
+ * the rest of pareto.csv front-ID.lpm and front-ID.fp32.lpm (judged on
+ * held-out tiles after the search); the other candidate files go. */
 static void keep_best_model(lpnas_search *s)
 {
     long b = lpnas_runner_best(s->runner);
     const lpnas_candidate *c;
     size_t n = lpnas_runner_candidates(s->runner, &c);
-    char path[4200], best[4200];
+    char path[4200], keep[4200];
     for (int k = 0; k < 2; k++) {
         const char *ext = k ? ".fp32.lpm" : ".lpm";
-        snprintf(best, sizeof best, "%s/best%s", s->o.out_dir, ext);
         for (size_t i = 0; i < n; i++) {
             snprintf(path, sizeof path, "%s/cand-%zu%s", s->o.out_dir, i, ext);
             if ((long)i == b)
-                rename(path, best);
+                snprintf(keep, sizeof keep, "%s/best%s", s->o.out_dir, ext);
+            else if (on_pareto_csv(c, n, i))
+                snprintf(keep, sizeof keep, "%s/front-%zu%s", s->o.out_dir, i, ext);
+            else
+                keep[0] = 0;
+            if (keep[0])
+                rename(path, keep);
             else
                 remove(path);
         }
@@ -267,7 +307,6 @@ lpnas_status lpnas_search_rows(const lpnas_search *s, lpnas_search_row **rows, s
     lpnas_search_row *r = calloc(m + 1, sizeof *r);
     if (!r)
         return lpnas_fail(LPNAS_ERR_NOMEM, "search rows: out of memory");
-    bool aligned = s->o.mode == LPNAS_MODE_ALIGNED;
     for (size_t i = 0; i < m; i++) {
         r[i].id = (long)c[i].id;
         snprintf(r[i].arch, sizeof r[i].arch, "%s", c[i].arch);
@@ -275,14 +314,15 @@ lpnas_status lpnas_search_rows(const lpnas_search *s, lpnas_search_row **rows, s
         r[i].latency_ms = c[i].latency_ms, r[i].miou_fp32 = c[i].miou_fp32, r[i].miou_posthoc = c[i].miou_posthoc;
         r[i].miou_aligned = c[i].miou_aligned, r[i].vessel_iou = c[i].vessel_iou;
         r[i].status = (int)c[i].status;
+        r[i].quality = quality(&s->o, c[i].miou_fp32, c[i].miou_posthoc, c[i].miou_aligned);
     }
     for (size_t i = 0; i < m; i++) {
         if (r[i].status != LPNAS_CAND_OK)
             continue;
-        double qi = aligned ? r[i].miou_aligned : r[i].miou_fp32;
+        double qi = r[i].quality;
         bool dominated = false;
         for (size_t j = 0; j < m && !dominated; j++) {
-            double qj = aligned ? r[j].miou_aligned : r[j].miou_fp32;
+            double qj = r[j].quality;
             dominated = r[j].status == LPNAS_CAND_OK && qj >= qi && r[j].latency_ms <= r[i].latency_ms &&
                         (qj > qi || r[j].latency_ms < r[i].latency_ms);
         }

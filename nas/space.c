@@ -155,12 +155,19 @@ static void mutate(void *ctx, lpnas_rng *r, lpnas_genome *g)
     }
 }
 
+/* Uniform crossover over units: a stage's five genes (type, width, blocks,
+ * kernel, expansion) are one unit and come from one parent together, so a
+ * child inherits whole stages; every other gene is a unit of its own. */
 static void crossover(void *ctx, lpnas_rng *r, const lpnas_genome *a, const lpnas_genome *b, lpnas_genome *child)
 {
     (void)ctx;
     child->n = a->n;
-    for (int k = 0; k < a->n; k++) /* per stage blocks of genes travel together */
-        child->g[k] = (lpnas_rng_u32(r) & 1) ? a->g[k] : b->g[k];
+    for (int k = 0; k < a->n;) {
+        int len = k >= G_STAGE(0) && k < G_DOWN ? 5 : 1;
+        const lpnas_genome *p = (lpnas_rng_u32(r) & 1) ? a : b;
+        memcpy(&child->g[k], &p->g[k], (size_t)len * sizeof child->g[0]);
+        k += len;
+    }
 }
 
 lpnas_space_ops lpnas_space_operators(lpnas_space *s)

@@ -72,7 +72,10 @@ void lpnas_strategy_options_default(lpnas_strategy_options *o, lpnas_strategy_ki
     o->kind = kind;
     o->population = 16;
     o->sample = 4;
-    o->crossover_prob = kind == LPNAS_STRATEGY_NSGA2 ? 0.5 : 0.0;
+    /* evolution: a quarter of the children recombine two tournament winners
+     * before the mutation (Real et al. 2019 mutate only; recombination lets
+     * good encoders and decoders found apart meet) */
+    o->crossover_prob = kind == LPNAS_STRATEGY_NSGA2 ? 0.5 : kind == LPNAS_STRATEGY_EVOLUTION ? 0.25 : 0.0;
     o->n_obj = 2;
     o->seed = 1;
 }

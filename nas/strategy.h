@@ -41,7 +41,7 @@ typedef struct {
     lpnas_strategy_kind kind;
     int population;        /* evolution: P, nsga2: N (default 16) */
     int sample;            /* evolution: tournament size S (default 4) */
-    double crossover_prob; /* probability a child is a crossover of two parents (evolution 0, nsga2 0.5) */
+    double crossover_prob; /* probability a child is a crossover of two parents (evolution 0.25, nsga2 0.5) */
     int n_obj;             /* objectives in lpnas_point used by nsga2 (1..LPNAS_MAX_OBJECTIVES) */
     uint64_t seed;
 } lpnas_strategy_options;

@@ -317,6 +317,76 @@ START_TEST(vessel_search_tiny)
 }
 END_TEST
 
+/* Aligned mode without fine-tuning ranks by the device's numbers (post-hoc
+ * mIoU), never by FP32; a separate validation set is used; the front's
+ * models are kept for held-out judgement; bad options are refused. */
+START_TEST(ranking_validation_set_and_front_models)
+{
+    lpnas_synth_options so;
+    lpnas_synth_options_default(&so);
+    so.count = 40, so.size = 32;
+    lpnas_dataset *d, *dv;
+    ck_assert_int_eq(lpnas_dataset_synthetic(&so, &d), LPNAS_OK);
+    so.count = 12, so.seed = 99;
+    ck_assert_int_eq(lpnas_dataset_synthetic(&so, &dv), LPNAS_OK);
+    int tr[40], va[12];
+    for (int i = 0; i < 40; i++)
+        tr[i] = i;
+    for (int i = 0; i < 12; i++)
+        va[i] = i;
+    lpnas_latency_model *m;
+    lpnas_latency_model_myriadx(NULL, &m);
+    char *dir = lpnas_test_tmpdir();
+    lpnas_search_options o;
+    lpnas_search_options_default(&o);
+    o.space.max_stages = 2, o.space.n_widths = 2, o.space.max_blocks = 1;
+    o.data = d, o.train = tr, o.val = va, o.ntrain = 40, o.nval = 12, o.val_data = dv;
+    o.latency = m, o.budget_ms = 50;
+    o.warmup_steps = 3, o.finetune_steps = 0, o.batch = 4;
+    o.evaluations = 4, o.workers = 1, o.out_dir = dir;
+    lpnas_search *s;
+    ck_assert_msg(lpnas_search_create(&o, &s) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_msg(lpnas_search_run(s) == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_search_row *rows;
+    size_t n;
+    ck_assert_int_eq(lpnas_search_rows(s, &rows, &n), LPNAS_OK);
+    int ok = 0, kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].status != 1)
+            continue;
+        ok++;
+        ck_assert(isnan(rows[i].miou_aligned));
+        ck_assert(rows[i].quality == rows[i].miou_posthoc); /* the device's numbers */
+        char path[600];
+        snprintf(path, sizeof path, "%s/front-%ld.lpm", dir, rows[i].id);
+        kept += access(path, R_OK) == 0;
+    }
+    ck_assert(ok >= 1);
+    lpnas_search_summary sum;
+    lpnas_search_summarize(s, &sum);
+    char best[600];
+    snprintf(best, sizeof best, "%s/best.fp32.lpm", dir);
+    ck_assert_int_eq(access(best, R_OK), 0);
+    ck_assert(kept <= ok);
+    free(rows);
+    lpnas_search_free(s);
+    o.crossover_prob = 2;
+    ck_assert_int_eq(lpnas_search_create(&o, &s), LPNAS_ERR_ARG);
+    o.crossover_prob = 0.25;
+    so.size = 16, so.count = 8;
+    lpnas_dataset *bad;
+    ck_assert_int_eq(lpnas_dataset_synthetic(&so, &bad), LPNAS_OK);
+    o.val_data = bad, o.nval = 8; /* tiles of another size */
+    ck_assert_int_eq(lpnas_search_create(&o, &s), LPNAS_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "validation tiles"));
+    lpnas_dataset_free(bad);
+    lpnas_test_rmdir(dir);
+    free(dir);
+    lpnas_latency_model_free(m);
+    lpnas_dataset_free(d), lpnas_dataset_free(dv);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("search");
@@ -325,6 +395,7 @@ static Suite *suite(void)
     tcase_add_test(t, kill_and_resume_equals_straight_run);
     tcase_add_test(t, duplicates_failures_and_empty_region);
     tcase_add_test(t, vessel_search_tiny);
+    tcase_add_test(t, ranking_validation_set_and_front_models);
     suite_add_tcase(s, t);
     return s;
 }

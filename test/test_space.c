@@ -84,11 +84,43 @@ START_TEST(bounds_are_checked)
 }
 END_TEST
 
+/* A stage's five genes come from one parent together; over many children
+ * both parents contribute and other genes mix independently. */
+START_TEST(crossover_keeps_stages_whole)
+{
+    lpnas_space s;
+    ck_assert_int_eq(lpnas_space_init(&s, NULL), LPNAS_OK);
+    lpnas_space_ops ops = lpnas_space_operators(&s);
+    lpnas_rng r;
+    lpnas_rng_seed(&r, 7);
+    long from_a = 0, from_b = 0;
+    for (int t = 0; t < 2000; t++) {
+        lpnas_genome a, b, c;
+        ops.random(ops.ctx, &r, &a);
+        ops.random(ops.ctx, &r, &b);
+        for (int k = 1; k <= 30; k++) /* make every stage gene tell its parent */
+            b.g[k] = a.g[k] + 100;
+        ops.crossover(ops.ctx, &r, &a, &b, &c);
+        for (int st = 0; st < 6; st++) {
+            const int32_t *x = &c.g[1 + 5 * st];
+            bool all_a = memcmp(x, &a.g[1 + 5 * st], 5 * sizeof *x) == 0;
+            bool all_b = memcmp(x, &b.g[1 + 5 * st], 5 * sizeof *x) == 0;
+            LPNAS_REQUIRE(all_a || all_b, "child %d: stage %d mixes its parents' genes", t, st);
+            from_a += all_a, from_b += all_b;
+        }
+        for (int k = 31; k < LPNAS_SPACE_GENES; k++)
+            LPNAS_REQUIRE(c.g[k] == a.g[k] || c.g[k] == b.g[k], "child %d: gene %d from neither parent", t, k);
+    }
+    ck_assert_msg(from_a > 5000 && from_b > 5000, "stages from a %ld, from b %ld of 12000", from_a, from_b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("space");
     TCase *t = lpnas_tcase("space");
     tcase_add_test(t, valid_under_mutation_and_crossover);
+    tcase_add_test(t, crossover_keeps_stages_whole);
     tcase_add_test(t, bounds_are_checked);
     suite_add_tcase(s, t);
     return s;

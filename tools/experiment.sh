@@ -1,33 +1,55 @@
 #!/bin/sh
-# The paper's comparison on our data (docs/experiment.md): for each data set and seed, a search
-# in posthoc mode (conventional NAS: judged by FP32 mIoU) and one in aligned mode (judged after
-# fine-tuning in the device policy), same budget; prints one line per run from its report.
-# usage: tools/experiment.sh OUTDIR [POLICY] [EVALUATIONS] [WARMUP] [FINETUNE]
+# The experiment of docs/experiment.md, redone on real tiles, validated on held-out ports.
+#
+#   tools/experiment.sh a OUTDIR   (a) one architecture, four ways: FP32, post-hoc, aligned, and the
+#                                  FP32 controls, for each architecture x data x input norm x policy
+#   tools/experiment.sh b OUTDIR   (b) searches, posthoc vs aligned, on one setting (SETTING below)
+#   tools/experiment.sh summary OUTDIR   the table (markdown) and OUTDIR/experiment_a.png
+#
+# Scale by environment (the defaults are the protocol; docs/experiment.md says what was run):
+#   ARCHS="paper96k mobile tiny" SEEDS=5 WARMUP=300 FINETUNE=100
+#   DATASETS="sen2ships16 sen2ships" NORMS="none device" POLICIES=myriadx,myriadx-fp16acc,ieee-fp16
+#   (b): B_DATA=sen2ships16 B_NORM=none B_POLICY=myriadx-fp16acc B_EVALS=40 B_POP=12 B_SEEDS="1 2 3"
+#        B_WARMUP=120 B_FINETUNE=40
+# Results are appended to OUTDIR/a.csv; a rerun skips what is done (stop and continue at will).
 set -eu
-out=${1:?usage: tools/experiment.sh OUTDIR [POLICY] [EVALUATIONS] [WARMUP] [FINETUNE]}
-policy=${2:-myriadx}
-evals=${3:-8}
-warm=${4:-80}
-fine=${5:-30}
-bin=${BUILD:-build}/bin/vessel_search
+what=${1:?usage: tools/experiment.sh a|b|summary OUTDIR}
+out=${2:?usage: tools/experiment.sh a|b|summary OUTDIR}
+bin=${BUILD:-build}/bin
+shared=${SHARED:-../shared/data}
 mkdir -p "$out"
-for data in synthetic sen2ships; do
-  for seed in 1 2 3; do
-    for mode in posthoc aligned; do
-      dir="$out/$data-$mode-$seed"
-      args="--policy $policy --mode $mode --seed $seed --evaluations $evals --warmup-steps $warm --finetune-steps $fine --out $dir"
-      if [ "$data" = sen2ships ]; then
-        [ -d ../shared/data/sen2ships ] || continue
-        args="$args --data ../shared/data/sen2ships"
-      else
-        args="$args --tiles 300"
-      fi
-      $bin $args > "$dir.log" 2>&1 || { echo "$data $mode $seed: failed (see $dir.log)"; continue; }
-      fp32=$(sed -n 's/^mIoU FP32 *//p' "$dir.log")
-      ph=$(sed -n 's/^mIoU post-hoc *\([0-9.]*\).*/\1/p' "$dir.log")
-      al=$(sed -n 's/^mIoU aligned *\([0-9.]*\).*/\1/p' "$dir.log")
-      lat=$(sed -n 's/^latency *\([0-9.]*\).*/\1/p' "$dir.log")
-      echo "$data $mode seed=$seed latency=$lat fp32=$fp32 posthoc=$ph aligned=$al"
+case $what in
+a)
+  for data in ${DATASETS:-sen2ships16 sen2ships}; do
+    [ -d "$shared/$data" ] || { echo "no $shared/$data: skipped"; continue; }
+    for norm in ${NORMS:-none device}; do
+      for arch in ${ARCHS:-paper96k mobile tiny}; do
+        nice -n 10 "$bin/align_experiment" --results "$out/a.csv" --data "$shared/$data" --input-norm "$norm" \
+          --preset "$arch" --seeds "${SEEDS:-5}" --warmup-steps "${WARMUP:-300}" \
+          --finetune-steps "${FINETUNE:-100}" --policies "${POLICIES:-myriadx,myriadx-fp16acc,ieee-fp16}" \
+          2>> "$out/a.log"
+      done
     done
   done
-done
+  "$bin/align_experiment" --summary "$out/a.csv" --plot "$out/experiment_a.png"
+  ;;
+b)
+  for seed in ${B_SEEDS:-1 2 3}; do
+    for mode in posthoc aligned; do
+      dir="$out/b-$mode-$seed"
+      nice -n 10 "$bin/vessel_search" --data "$shared/${B_DATA:-sen2ships16}" --input-norm "${B_NORM:-none}" \
+        --policy "${B_POLICY:-myriadx-fp16acc}" --mode "$mode" --seed "$seed" --evaluations "${B_EVALS:-40}" \
+        --population "${B_POP:-12}" --warmup-steps "${B_WARMUP:-120}" --finetune-steps "${B_FINETUNE:-40}" \
+        --out "$dir" > "$dir.log" 2>&1 || { echo "$mode $seed: failed (see $dir.log)"; continue; }
+      echo "$mode seed=$seed $(grep -E '^(mIoU|test)' "$dir.log" | tr -s ' ' | tr '\n' ';')"
+    done
+  done
+  ;;
+summary)
+  "$bin/align_experiment" --summary "$out/a.csv" --plot "$out/experiment_a.png"
+  ;;
+*)
+  echo "tools/experiment.sh: '$what': expected a, b or summary" >&2
+  exit 2
+  ;;
+esac

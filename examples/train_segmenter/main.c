@@ -16,7 +16,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: train_segmenter [--arch STRING | --preset NAME] [--data DIR] [--val DIR] [--policy NAME]\n"
             "                       [--warmup-steps N] [--finetune-steps N] [--batch N] [--lr X] [--seed N]\n"
-            "                       [--tiles N] [--save FILE] [--overlay FILE] [--help]\n"
+            "                       [--tiles N] [--input-norm device|none] [--raw-inputs] [--control]\n"
+            "                       [--save FILE] [--overlay FILE] [--help]\n"
             "\n"
             "Trains a vessel segmenter in FP32 (warm-up), evaluates it in FP32 and post-hoc in the device\n"
             "policy, fine-tunes it in the policy with dynamic loss scaling, and evaluates it again (aligned).\n"
@@ -25,7 +26,8 @@ static void usage(FILE *f)
             "  --preset NAME       paper96k (default), unet-peer, tiny, mobile\n"
             "  --data DIR          PNG folder with images/ and masks/ (e.g. ../shared/data/sen2ships);\n"
             "                      default: synthetic vessel tiles\n"
-            "  --val DIR           evaluate on this PNG folder instead of a 20 %% split of the data\n"
+            "  --val DIR           evaluate on this PNG folder instead of a 20 %% split of the data (the\n"
+            "                      split is scene-wise when DIR/manifest.csv names a source_image or port)\n"
             "  --tiles N           synthetic tiles to generate (default 600)\n"
             "  --policy NAME       fp32, ieee-fp16, myriadx (default), myriadx-fp16acc\n"
             "  --warmup-steps N    FP32 training steps (default 300)\n"
@@ -33,11 +35,19 @@ static void usage(FILE *f)
             "  --batch N           images per step (default 16)\n"
             "  --lr X              Adam learning rate of the warm-up (default 3e-3; fine-tuning uses X/3)\n"
             "  --seed N            everything derives from it (default 1)\n"
+            "  --input-norm MODE   device (default): sensor values converted by the policy's host\n"
+            "                      conversion, then normalized as a device stage in its arithmetic;\n"
+            "                      none: the network sees raw sensor values\n"
+            "  --raw-inputs        the same as --input-norm none\n"
+            "  --control           also the control: from the same warm-up, the fine-tuning steps in FP32,\n"
+            "                      evaluated in FP32 and in the policy (adds miou_control_fp32= and\n"
+            "                      miou_control= to the last line)\n"
             "  --save FILE         write the fine-tuned model (docs/formats.md)\n"
             "  --overlay FILE      write a PNG: image, truth, post-hoc and aligned predictions of a tile\n"
             "\n"
             "Last line: miou_fp32=... miou_posthoc=... miou_aligned=... vessel_iou_aligned=... params=...\n"
-            "skipped_steps=...  Exit status 0 on success, 1 on errors, 2 on bad options.\n");
+            "skipped_steps=... [miou_control_fp32=... miou_control=...]  Exit status 0 on success, 1 on\n"
+            "errors, 2 on bad options.\n");
 }
 
 static int parse_long(const char *s, long lo, long hi, long *v)
@@ -74,6 +84,7 @@ int main(int argc, char **argv)
     const char *arch_s = NULL, *preset = NULL, *data = NULL, *valdir = NULL, *policy = "myriadx", *save = NULL,
                *overlay = NULL;
     long warm = 300, fine = 100, batch = 16, seed = 1, tiles = 600;
+    bool raw = false, control = false;
     double lr = 3e-3;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -89,6 +100,16 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--policy") && has) policy = argv[++i];
         else if (!strcmp(a, "--save") && has) save = argv[++i];
         else if (!strcmp(a, "--overlay") && has) overlay = argv[++i];
+        else if (!strcmp(a, "--raw-inputs")) raw = true;
+        else if (!strcmp(a, "--control")) control = true;
+        else if (!strcmp(a, "--input-norm") && has) {
+            const char *m = argv[++i];
+            if (strcmp(m, "device") && strcmp(m, "none")) {
+                fprintf(stderr, "train_segmenter: --input-norm '%s': expected device or none\n", m);
+                return 2;
+            }
+            raw = !strcmp(m, "none");
+        }
         else if (!strcmp(a, "--warmup-steps") && has) lv = &warm, lo = 0, hi = 10000000;
         else if (!strcmp(a, "--finetune-steps") && has) lv = &fine, lo = 0, hi = 10000000;
         else if (!strcmp(a, "--batch") && has) lv = &batch, lo = 1, hi = 1024;
@@ -139,6 +160,7 @@ int main(int argc, char **argv)
             return fail("synthetic data");
     }
     int *tr = NULL, *va = NULL, nt, nv, rc = 1;
+    char how[600] = "";
     lpnas_net *net = NULL;
     if (valdir) {
         if (lpnas_dataset_load_png_dir(valdir, &dv)) {
@@ -151,7 +173,7 @@ int main(int argc, char **argv)
             tr[i] = i;
         for (int i = 0; i < nv; i++)
             va[i] = i;
-    } else if (lpnas_dataset_split(d, 0.2, (uint64_t)seed, &tr, &nt, &va, &nv)) {
+    } else if (lpnas_dataset_split_scenes(d, data, 0.2, (uint64_t)seed, &tr, &nt, &va, &nv, how, sizeof how)) {
         rc = fail("split");
         goto out;
     }
@@ -166,13 +188,20 @@ int main(int argc, char **argv)
         rc = fail("network");
         goto out;
     }
-    float mean[16], sd[16];
+    float mean[16], sd[16], lo, hi, vlo, vhi;
     lpnas_dataset_channel_stats(d, tr, nt, mean, sd);
+    for (int c = 0; raw && c < 16; c++)
+        mean[c] = 0, sd[c] = 1;
     lpnas_net_set_normalization(net, mean, sd);
+    lpnas_dataset_value_range(d, tr, nt, &lo, &hi);
+    lpnas_dataset_value_range(vd, va, nv, &vlo, &vhi);
     char s[512];
     lpnas_arch_format(&arch, s, sizeof s);
     fprintf(stderr, "arch %s: %zu parameters; %d training and %d validation tiles of %dx%d; policy %s\n", s,
             lpnas_net_param_count(net), nt, nv, lpnas_dataset_width(d), lpnas_dataset_height(d), policy);
+    fprintf(stderr, "data: values %g..%g (training), %g..%g (validation); input normalization %s; %s\n",
+            (double)lo, (double)hi, (double)vlo, (double)vhi, raw ? "none (raw sensor values)" : "device",
+            valdir ? "validation from --val" : how);
     lpnas_train_options to;
     lpnas_train_options_default(&to);
     to.steps = (int)warm, to.batch = (int)batch, to.seed = (uint64_t)seed, to.lr = lr;
@@ -189,18 +218,27 @@ int main(int argc, char **argv)
         goto out;
     }
     uint8_t *pred_ph = malloc((size_t)lpnas_dataset_height(vd) * lpnas_dataset_width(vd));
+    /* the control starts from the same warm-up weights and statistics */
+    size_t np = lpnas_net_param_count(net), nb;
+    float *buf = lpnas_net_buffers(net, &nb), *snap = malloc((np + nb + 1) * 4);
+    memcpy(snap, lpnas_net_params(net), np * 4);
+    memcpy(snap + np, buf, nb * 4);
     if (overlay)
         lpnas_predict(net, lpnas_dataset_image(vd, va[0]), pol, pred_ph);
     to.policy = pol, to.steps = (int)fine, to.lr = lr / 3, to.seed = (uint64_t)seed + 1;
     to.scaler.growth_interval = 50; /* short fine-tunes: grow the scale within the run */
     phase = "fine-tune";
-    if (lpnas_train(net, d, tr, nt, &to, &r2)) {
-        free(pred_ph);
+    lpnas_status fst = lpnas_train(net, d, tr, nt, &to, &r2);
+    if (fst == LPNAS_ERR_NUMERIC) /* e.g. inputs beyond binary16's range: the device would see inf too */
+        fprintf(stderr, "train_segmenter: fine-tuning stopped: %s; evaluating the last good step\n",
+                lpnas_last_error());
+    else if (fst) {
+        free(pred_ph), free(snap);
         rc = fail("fine-tuning");
         goto out;
     }
     if (lpnas_evaluate(net, vd, va, nv, pol, &eal)) {
-        free(pred_ph);
+        free(pred_ph), free(snap);
         rc = fail("evaluation");
         goto out;
     }
@@ -209,7 +247,7 @@ int main(int argc, char **argv)
         uint8_t *pred_al = malloc((size_t)h * w);
         lpnas_predict(net, lpnas_dataset_image(vd, va[0]), pol, pred_al);
         const uint8_t *masks[3] = {lpnas_dataset_mask(vd, va[0]), pred_ph, pred_al};
-        float maxv = 255;
+        float maxv = vhi > 255 ? vhi : 255; /* 16-bit tiles: scale by their own range */
         if (lpnas_write_overlay_png(overlay, lpnas_dataset_image(vd, va[0]), lpnas_dataset_channels(vd), h, w, maxv,
                                     masks, 3, 4))
             fprintf(stderr, "train_segmenter: --overlay: %s\n", lpnas_last_error());
@@ -217,11 +255,30 @@ int main(int argc, char **argv)
     }
     free(pred_ph);
     if (save && lpnas_model_save(net, policy, save)) {
+        free(snap);
         rc = fail("--save");
         goto out;
     }
-    printf("miou_fp32=%.4f miou_posthoc=%.4f miou_aligned=%.4f vessel_iou_aligned=%.4f params=%zu skipped_steps=%ld\n",
+    lpnas_eval_result ec32, ecph;
+    if (control) { /* the same steps, learning rate and seed, in FP32 */
+        memcpy(lpnas_net_params(net), snap, np * 4);
+        memcpy(lpnas_net_buffers(net, &nb), snap + np, nb * 4);
+        to.policy = NULL;
+        phase = "control (fp32)";
+        lpnas_train_result r3;
+        if (lpnas_train(net, d, tr, nt, &to, &r3) || lpnas_evaluate(net, vd, va, nv, NULL, &ec32) ||
+            lpnas_evaluate(net, vd, va, nv, pol, &ecph)) {
+            free(snap);
+            rc = fail("control");
+            goto out;
+        }
+    }
+    free(snap);
+    printf("miou_fp32=%.4f miou_posthoc=%.4f miou_aligned=%.4f vessel_iou_aligned=%.4f params=%zu skipped_steps=%ld",
            e32.miou, eph.miou, eal.miou, eal.vessel_iou, lpnas_net_param_count(net), r2.skipped_steps);
+    if (control)
+        printf(" miou_control_fp32=%.4f miou_control=%.4f", ec32.miou, ecph.miou);
+    printf("\n");
     rc = 0;
 out:
     free(tr), free(va);

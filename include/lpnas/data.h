@@ -46,6 +46,18 @@ const char *lpnas_dataset_name(const lpnas_dataset *d, int i);
  * Both arrays are malloc'ed (free them). */
 lpnas_status lpnas_dataset_split(const lpnas_dataset *d, double val_frac, uint64_t seed, int **train, int *ntrain,
                                  int **val, int *nval);
+/* Scene-wise split: when dir/manifest.csv names a scene per tile (column
+ * source_image, else port; rows matched to tiles by column idx = file name
+ * without .png, else by order), whole scenes go to validation (shuffled by
+ * seed, each taken if it brings the share closer to val_frac; at least one,
+ * never all), so neighbouring tiles of a scene never sit on both sides.
+ * Without such a manifest (or dir NULL): lpnas_dataset_split. `how` (may be
+ * NULL) receives one line saying how it split. A manifest that misses a
+ * tile or has short rows: LPNAS_ERR_FORMAT naming the file and row. */
+lpnas_status lpnas_dataset_split_scenes(const lpnas_dataset *d, const char *dir, double val_frac, uint64_t seed,
+                                        int **train, int *ntrain, int **val, int *nval, char *how, size_t how_size);
+/* Smallest and largest value over all channels of the listed tiles. */
+lpnas_status lpnas_dataset_value_range(const lpnas_dataset *d, const int *idx, int n, float *lo, float *hi);
 /* Per-channel mean and standard deviation over the listed tiles. */
 lpnas_status lpnas_dataset_channel_stats(const lpnas_dataset *d, const int *idx, int n, float *mean, float *std);
 

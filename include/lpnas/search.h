@@ -40,7 +40,8 @@ void lpnas_space_options_default(lpnas_space_options *o);
 /* ---- the search ---------------------------------------------------------- */
 
 typedef enum { LPNAS_SEARCH_RANDOM = 0, LPNAS_SEARCH_EVOLUTION = 1, LPNAS_SEARCH_NSGA2 = 2 } lpnas_search_strategy;
-/* aligned: judge candidates by mIoU after fine-tuning in the policy (this library's method);
+/* aligned: judge candidates by mIoU after fine-tuning in the policy (this library's method;
+ * with no fine-tuning steps, by post-hoc mIoU: still the device's numbers);
  * posthoc: by FP32 mIoU, the conventional NAS the paper compares against. */
 typedef enum { LPNAS_MODE_ALIGNED = 0, LPNAS_MODE_POSTHOC = 1 } lpnas_search_mode;
 
@@ -58,6 +59,7 @@ typedef struct {
     const lpnas_dataset *data;       /* required */
     const int *train, *val;          /* tile indices (required) */
     int ntrain, nval;
+    const lpnas_dataset *val_data;   /* the data `val` indexes (NULL: data); same tile size and channels */
     const lpnas_policy *policy;      /* device policy (default myriadx) */
     lpnas_search_mode mode;
     const lpnas_latency_model *latency; /* required */
@@ -76,6 +78,8 @@ typedef struct {
     const char *out_dir;             /* results.csv, pareto.csv, best.lpm, search.state */
     bool resume;
     bool raw_inputs;                 /* no input normalization: the network sees raw sensor values */
+    double crossover_prob;           /* evolution: share of children that recombine two tournament
+                                      * winners (stage genes travel together), then mutate; default 0.25 */
     void (*progress)(void *user, const lpnas_search_progress *p);
     void *user;
 } lpnas_search_options;
@@ -107,6 +111,7 @@ typedef struct {
     double latency_ms, miou_fp32, miou_posthoc, miou_aligned, vessel_iou; /* NaN: not measured */
     int status;       /* 1 ok, 2 infeasible, 3 failed, 4 duplicate */
     bool on_front;    /* ok and no ok candidate is both faster and more accurate */
+    double quality;   /* the mIoU the search ranks by (aligned, post-hoc or FP32: see the modes) */
 } lpnas_search_row;
 
 /* *rows is malloc'ed (free it). */

@@ -34,6 +34,9 @@ typedef struct {
     int batch;                 /* <= the net's batch; default 16 */
     uint64_t seed;             /* shuffling and augmentation; default 1 */
     bool augment;              /* flips and 90-degree rotations; default true */
+    /* FP32 training through the fold (frozen BN statistics, as device
+     * fine-tuning always trains); default false: batch statistics */
+    bool fold_bn;
     float pos_weight;          /* BCE weight of vessel pixels; default 10 */
     float dice_weight;         /* weight of the soft Dice term; default 1 */
     /* NULL or fp32: FP32 training. A device policy: fine-tuning with the

@@ -1,0 +1,72 @@
+/* Internal: the network's plan and the pieces lib/net.c and lib/net_fold.c
+ * share (the unfolded engine and the folded, deployed one). */
+#ifndef LPNAS_LIB_NET_INTERNAL_H
+#define LPNAS_LIB_NET_INTERNAL_H
+
+#include "kernels/conv2d.h"
+#include "lib/graph.h"
+#include "lpnas/net.h"
+
+typedef struct {
+    size_t act;         /* output tensor offset (room for the largest batch) */
+    size_t w, b;        /* parameters: conv/deconv weight and bias; BN gamma and beta */
+    size_t buf;         /* BN running mean (variance at buf + c) */
+    size_t save;        /* BN saved mean (inverse std at save + c) */
+    size_t idx;         /* max pool argmax */
+    size_t fw, fb;      /* folded inference weight and bias (conv/deconv) */
+} lpnas_net_slots;
+
+struct lpnas_net {
+    lpnas_arch arch;
+    lpnas_graph g;
+    lpnas_net_slots s[LPNAS_GRAPH_MAX_NODES];
+    int batch, h, w;
+    size_t nparams, nbuffers, nacts, nws, nsave, nidx, nfolded;
+    float *params, *grads, *buffers, *acts, *dacts, *ws, *save, *folded;
+    float *dfolded;      /* gradients w.r.t. the folded weights (training through the fold) */
+    int32_t *idx;
+    int fwd_n;           /* batch of the last training forward (0: none to differentiate) */
+    bool fwd_folded;     /* it ran through the fold */
+    /* The fold cache: net->folded holds the fold of the current parameters
+     * and BN statistics for fold_policy unless fold_dirty. */
+    bool fold_dirty;
+    const lpnas_policy *fold_policy;
+    int alias[LPNAS_GRAPH_MAX_NODES]; /* folded forward: node whose tensor holds node i's value */
+    float mean[16], std[16];
+};
+
+static inline size_t lpnas_net_numel(const lpnas_node *n, int batch)
+{
+    return (size_t)batch * n->c * n->h * n->w;
+}
+
+static inline lpnas_shape lpnas_net_shape(const lpnas_node *n, int batch)
+{
+    lpnas_shape s = {batch, n->c, n->h, n->w};
+    return s;
+}
+
+static inline lpnas_conv_params lpnas_net_conv_params(const lpnas_node *n)
+{
+    return lpnas_conv_params_make(n->kernel, n->stride, n->groups);
+}
+
+lpnas_status lpnas_net_check_n(const lpnas_net *net, int n, const void *p, const char *what);
+void lpnas_net_load_input(lpnas_net *net, const float *images, int n, const lpnas_policy *policy);
+/* One node of the unfolded graph, reading its first input from x. */
+void lpnas_net_forward_node(lpnas_net *net, int i, int n, bool training, const float *P, const float *x,
+                            const lpnas_policy *policy);
+/* Its backward (parameters P of the forward; x: its first input). */
+void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const float *x, const lpnas_policy *policy);
+
+/* lib/net_fold.c. Folds BN into the convs (running statistics) and converts
+ * the result by the policy's host conversion, unless the cache is clean. */
+void lpnas_net_fold(lpnas_net *net, const lpnas_policy *policy);
+/* The deployed forward over the folded weights (input already loaded). */
+void lpnas_net_forward_folded(lpnas_net *net, int n, const lpnas_policy *policy);
+/* Backward of the folded forward: straight-through rounding, the chain rule
+ * through the fold to conv weights/biases and BN gamma/beta (frozen
+ * statistics). Adds into net->grads. */
+void lpnas_net_backward_folded(lpnas_net *net, const float *dlogits, const lpnas_policy *policy);
+
+#endif
