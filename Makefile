@@ -6,6 +6,7 @@
 #   make test-long    the exhaustive sweeps (LPNAS_TEST_LONG=1)
 #   make fuzz         libFuzzer harnesses (clang), each run FUZZ_SECONDS (default 60)
 #   make bench        throughput tables (bench/bench_*.c)
+#   make tools        developer tools (build/tools/: fit_myriadx, docs/latency.md)
 #   make demo         the main job: examples/vessel_search on synthetic data
 #   make install PREFIX=/usr/local   archive, headers and lpnas.pc
 #   make clean
@@ -63,7 +64,7 @@ BENCH_UTIL_OBJ := $(BENCH_UTIL_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC  := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all lib examples tests benches test test-asan test-long bench demo install clean help fuzz fuzz-bins
+.PHONY: all lib examples tests benches tools test test-asan test-long bench demo install clean help fuzz fuzz-bins
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -102,6 +103,14 @@ $(BUILD)/test/%: $(BUILD)/obj/test/%.o $(TEST_UTIL_OBJ) $(LIBRARY)
 $(BUILD)/test/test_fuzz: $(BUILD)/obj/test/test_fuzz.o $(FUZZ_OBJ) $(TEST_UTIL_OBJ) $(LIBRARY)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(FUZZ_OBJ) $(TEST_UTIL_OBJ) $(LIBRARY) $(CHECK_LIBS) $(DEP_LIBS)
+
+# Developer tools: one program per tools/NAME.c (the Myriad X calibration fit).
+TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
+tools: $(TOOL_BINS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(LIBRARY)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBRARY) $(DEP_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_UTIL_OBJ) $(LIBRARY)
 	@mkdir -p $(dir $@)

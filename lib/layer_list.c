@@ -11,7 +11,7 @@
 
 static const char *const OP_NAMES[LPNAS_OP_COUNT_] = {
     "conv", "deconv", "maxpool", "avgpool", "global_avgpool", "fc", "add", "concat",
-    "upsample_nearest", "upsample_bilinear", "bn", "relu"};
+    "upsample_nearest", "upsample_bilinear", "bn", "relu", "detection_output"};
 static const char *const ACT_NAMES[LPNAS_ACT_COUNT_] = {"none", "relu", "relu6"};
 static const char HEADER[] = "op,in_h,in_w,in_c,out_c,kernel,stride,groups,act,dilation";
 static const char HEADER9[] = "op,in_h,in_w,in_c,out_c,kernel,stride,groups,act";
@@ -58,6 +58,11 @@ lpnas_status lpnas_layer_check(const lpnas_layer *y)
     bool same_c = y->op == LPNAS_OP_MAXPOOL || y->op == LPNAS_OP_AVGPOOL || y->op == LPNAS_OP_GLOBAL_AVGPOOL ||
                   y->op == LPNAS_OP_ADD || y->op == LPNAS_OP_CONCAT || y->op == LPNAS_OP_UPSAMPLE_NEAREST ||
                   y->op == LPNAS_OP_UPSAMPLE_BILINEAR || y->op == LPNAS_OP_BN || y->op == LPNAS_OP_RELU;
+    if (y->op == LPNAS_OP_DETECTION_OUTPUT && (y->in_w != 1 || y->kernel != 1 || y->stride != 1 || y->groups != 1))
+        return lpnas_fail(LPNAS_ERR_ARG,
+                          "layer detection_output: in_w %d, kernel %d, stride %d, groups %d must all be 1 "
+                          "(in_h = priors, in_c = classes, out_c = detections kept)",
+                          y->in_w, y->kernel, y->stride, y->groups);
     if (same_c && y->in_c != y->out_c)
         return lpnas_fail(LPNAS_ERR_ARG, "layer %s: in_c %d and out_c %d must be equal", OP_NAMES[y->op], y->in_c,
                           y->out_c);
@@ -86,6 +91,7 @@ void lpnas_layer_out_hw(const lpnas_layer *y, int *oh, int *ow)
     switch (y->op) {
     case LPNAS_OP_GLOBAL_AVGPOOL:
     case LPNAS_OP_FC:
+    case LPNAS_OP_DETECTION_OUTPUT: /* a short list of boxes */
         *oh = *ow = 1;
         break;
     case LPNAS_OP_DECONV:

@@ -118,6 +118,10 @@ static lpnas_status layer_sizes(const lpnas_layer *y, size_t *n_in, size_t *n_ou
             st = lpnas_fail(LPNAS_ERR_ARG, "concat row with %d input channel(s): the profiler needs at least 2",
                             y->in_c);
         break;
+    case LPNAS_OP_DETECTION_OUTPUT:
+        st = lpnas_fail(LPNAS_ERR_UNSUPPORTED, "no host kernel for detection_output (device post-processing); "
+                                             "time it on the device (--import-openvino-counters)");
+        break;
     default:
         break;
     }

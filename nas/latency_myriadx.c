@@ -10,7 +10,8 @@
  *   - dilated convs, resampling, eltwise add, standalone BN/ReLU and pooling
  *     on the SHAVE cores: memory bound (or MAC bound for convs);
  *   - transposed conv: zero insertion on the SHAVEs + a stride-1 conv on the
- *     enlarged map; grouped convs: one conv per group; concat: free. */
+ *     enlarged map; grouped convs: one conv per group; concat: free;
+ *   - SSD's DetectionOutput: its DDR scratch traffic (detection_output_ms). */
 #include <math.h>
 #include <stdint.h>
 
@@ -83,13 +84,37 @@ static double dense_ms(const lpnas_myriadx_constants *k, double px, int ci, int 
  * an integer division, which costs more than the rest of a layer's estimate */
 void lpnas_myriadx_out_hw(const lpnas_layer *y, int *oh, int *ow)
 {
-    if (y->stride == 1 && y->op != LPNAS_OP_GLOBAL_AVGPOOL && y->op != LPNAS_OP_FC) {
+    if (y->stride == 1 && y->op != LPNAS_OP_GLOBAL_AVGPOOL && y->op != LPNAS_OP_FC &&
+        y->op != LPNAS_OP_DETECTION_OUTPUT) {
         *oh = y->in_h, *ow = y->in_w;
     } else if (y->stride == 2 && (y->op == LPNAS_OP_CONV || y->op == LPNAS_OP_MAXPOOL || y->op == LPNAS_OP_AVGPOOL)) {
         *oh = (y->in_h + 1) >> 1, *ow = (y->in_w + 1) >> 1;
     } else {
         lpnas_layer_out_hw(y, oh, ow);
     }
+}
+
+/* SSD's DetectionOutput on the SHAVEs, priced by the memory it must move.
+ * The plugin's stage (OpenVINO MYRIAD graph transformer, stages/
+ * detection_output.cpp, [C]) allocates one DDR scratch buffer sized by
+ * classes x priors: decoded boxes (4 x int16), a score buffer and an index
+ * buffer (int32 each), reordered scores and box sizes (int16 each), 20 bytes
+ * per (class, prior), plus (priors + 8) x 5 int16 per SHAVE of the stream
+ * (7 by default, [C]). At 91 classes x 1917 priors that is 3.6 MB, far over
+ * the CMX, so it goes through DDR: written once and read once at the DDR
+ * rate of the conv stages (ddr_bytes_per_ms, fitted on the calibration set
+ * only), plus the scores, box deltas and priors read once. The compare/sort/
+ * NMS work is not counted (with a confidence threshold most candidates drop
+ * at the first compare): this is a lower bound from the data layout, not a
+ * constant fitted to any network that has the layer. */
+static double detection_output_ms(const lpnas_myriadx_constants *k, const lpnas_layer *y)
+{
+    enum { STREAM_SHAVES = 7 };
+    double priors = y->in_h, cp = priors * y->in_c;
+    double scratch = 20.0 * cp + 2.0 * STREAM_SHAVES * (priors + 8) * 5;
+    double inputs = 2.0 * (cp + 4 * priors + 2 * 4 * priors); /* scores, box deltas, priors + variances */
+    double output = 2.0 * 7 * y->out_c;                         /* 7 values per detection */
+    return k->shave_fixed_ms + (2 * scratch + inputs + output) * k->inv_ddr;
 }
 
 /* Inlined into the estimate below (same file): the search's inner loop. */
@@ -148,6 +173,8 @@ static inline double myriadx_cost(const lpnas_myriadx_constants *k, const lpnas_
         return k->shave_fixed_ms + 3 * in_bytes * k->inv_shave_bytes;
     case LPNAS_OP_CONCAT:
         return 0; /* zero-copy on the device */
+    case LPNAS_OP_DETECTION_OUTPUT:
+        return detection_output_ms(k, y);
     default:
         return -1;
     }

@@ -177,7 +177,7 @@ static lpnas_status parse_header_key(struct ctx *c, lpnas_latency_model *m, char
                 if (d < 0 && strcmp(name, "dw_k_offset"))
                     return bad(c, "%s: must be >= 0", name);
                 if (d <= 0 && strstr(name, "s_per_ms")) /* a rate: the model divides by it */
-                    return bad(c, "%s: a rate, must be > 0", name);
+                    return bad(c, "%s: must be > 0", name);
                 *const_at(&m->k, i) = d;
                 *seen |= 1u << (8 + i);
                 return LPNAS_OK;

@@ -242,6 +242,7 @@ static bool type_fits(lpnas_layer_op op, const char *t)
     static const char *const UP[] = {"Resample", "Interp", "Interpolate", "Upsample", NULL};
     static const char *const BN[] = {"ScaleShift", "BatchNormalization", "BatchNormInference", "Multiply", NULL};
     static const char *const RELU[] = {"ReLU", "Relu", "Clamp", NULL};
+    static const char *const DET[] = {"DetectionOutput", NULL};
     const char *const *set;
     switch (op) {
     case LPNAS_OP_CONV: set = CONV; break;
@@ -256,6 +257,7 @@ static bool type_fits(lpnas_layer_op op, const char *t)
     case LPNAS_OP_UPSAMPLE_BILINEAR: set = UP; break;
     case LPNAS_OP_BN: set = BN; break;
     case LPNAS_OP_RELU: set = RELU; break;
+    case LPNAS_OP_DETECTION_OUTPUT: set = DET; break;
     default: return false;
     }
     for (; *set; set++)

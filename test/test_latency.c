@@ -93,19 +93,24 @@ START_TEST(myriadx_calibration_networks_within_15_percent)
 }
 END_TEST
 
-/* Held out (never fitted to): the two SSD networks measured by the same
- * person, script and NCS2 (aallan/benchmarking-ml-on-the-edge, USB3,
- * OpenVINO 2019 R1). Their IRs end in the same DetectionOutput, which has
- * no layer-list row: the absolute estimates must come out below the
- * measurements, and the difference between the two networks, where that
- * shared stage cancels, within 25 %. The figures are in docs/latency.md. */
+/* Held out (never fitted to, docs/latency.md's split rule: every searched
+ * whole-network figure): the two SSD networks measured by the same person,
+ * script and NCS2 (aallan/benchmarking-ml-on-the-edge, USB3, OpenVINO 2019
+ * R1) and SqueezeNet 1.1 (ivost/openvino-playground, RPi4 + NCS2, OpenVINO
+ * 2021.2). The 25 % target is asserted where it is met (SSD-MobileNetV2,
+ * SqueezeNet); SSD-MobileNetV1-0.75 misses it (-47 %, reported in the docs):
+ * it is only required to stay below its measurement, and the difference of
+ * the two SSDs, where their identical post-processing cancels, within 25 %. */
 START_TEST(myriadx_held_out_networks)
 {
     lpnas_latency_model *m;
     ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
     double v2 = list_ms(m, "test/data/latency/ssd_mobilenet_v2_300.csv", NULL);
     double v1 = list_ms(m, "test/data/latency/ssd_mobilenet_v1_075_300.csv", NULL);
-    ck_assert_msg(v2 < 80.4 && v1 < 52.8, "SSD estimates %.2f / %.2f ms not below the measurements", v2, v1);
+    double sq = list_ms(m, "test/data/latency/squeezenet1_1_227.csv", NULL);
+    ck_assert_msg(fabs(v2 - 80.4) / 80.4 <= 0.25, "SSD-MobileNetV2 %.2f ms vs 80.4 ms", v2);
+    ck_assert_msg(fabs(sq - 11.3) / 11.3 <= 0.25, "SqueezeNet 1.1 %.2f ms vs 11.3 ms", sq);
+    ck_assert_msg(v1 < 52.8, "SSD-MobileNetV1-0.75 %.2f ms not below 52.8 ms", v1);
     double diff = v2 - v1, measured = 80.4 - 52.8;
     ck_assert_msg(fabs(diff - measured) / measured <= 0.25, "SSD V2 - V1: %.2f ms vs %.1f ms measured", diff, measured);
     /* MobileNetV2-224: the issue's ~8 ms was 3x too fast; depthwise and the
@@ -113,6 +118,74 @@ START_TEST(myriadx_held_out_networks)
     double mnv2 = list_ms(m, "test/data/latency/mobilenet_v2_224.csv", NULL);
     ck_assert_msg(mnv2 > 12, "MobileNetV2-224 %.2f ms", mnv2);
     lpnas_latency_model_free(m);
+}
+END_TEST
+
+/* detection_output: the row format, its price (the DDR scratch traffic of
+ * the plugin's stage, recomputed here from the buffer sizes), no host
+ * kernel, and the counters import matching a DetectionOutput entry. */
+START_TEST(detection_output_op)
+{
+    lpnas_layer_list l;
+    lpnas_layer_list_init(&l);
+    const char *csv = "op,in_h,in_w,in_c,out_c,kernel,stride,groups,act\n"
+                      "conv,19,19,64,546,3,1,1,none\n"
+                      "detection_output,1917,1,91,100,1,1,1,none\n";
+    ck_assert_msg(lpnas_layer_list_parse(&l, csv, "det.csv") == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_int_eq(l.layers[1].op, LPNAS_OP_DETECTION_OUTPUT);
+    char *text;
+    ck_assert_int_eq(lpnas_layer_list_format(&l, &text), LPNAS_OK);
+    ck_assert_ptr_nonnull(strstr(text, "detection_output,1917,1,91,100,1,1,1,none"));
+    free(text);
+    /* 20 bytes per (class, prior) + 7 SHAVEs x (priors + 8) x 5 int16, written
+     * and read; scores, deltas, priors read; 100 x 7 values written; 1.2 MB/ms */
+    lpnas_latency_model *m;
+    ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
+    double scratch = 20.0 * 1917 * 91 + 2.0 * 7 * (1917 + 8) * 5;
+    double want = 0.010 + (2 * scratch + 2.0 * (1917 * 91 + 12 * 1917) + 2.0 * 7 * 100) / 1.20e6;
+    double got = one_layer_ms(m, l.layers[1]);
+    ck_assert_msg(fabs(got - want) <= 1e-12 * want, "detection_output %.9f ms, formula %.9f ms", got, want);
+    lpnas_layer more = l.layers[1];
+    more.in_h *= 2;
+    ck_assert(one_layer_ms(m, more) > got);
+    more = l.layers[1];
+    more.in_c += 10;
+    ck_assert(one_layer_ms(m, more) > got);
+    double kinds[LPNAS_LATKIND_COUNT_], total;
+    ck_assert_int_eq(lpnas_latency_breakdown(m, &l, kinds, &total), LPNAS_OK);
+    ck_assert(fabs(kinds[LPNAS_LATKIND_OTHER] - got) < 1e-12);
+    lpnas_latency_model_free(m);
+    /* bad rows name the field */
+    more = l.layers[1];
+    more.in_w = 2;
+    ck_assert_int_eq(lpnas_layer_check(&more), LPNAS_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "detection_output: in_w 2"));
+    /* the host has no kernel for it: an error naming it, not a zero */
+    ck_assert_int_eq(lpnas_latency_profile_host(&l, NULL, &m), LPNAS_ERR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "detection_output"));
+    /* a device report with the DetectionOutput entry: matched to the row */
+    char *dir = lpnas_test_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/det_counters.csv", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms);\n"
+          "BoxPredictor/Conv2D;EXECUTED;Convolution;MyriadXHwOp;0.400000;0.000000;\n"
+          "DetectionOutput;EXECUTED;DetectionOutput;DetectionOutput;9.500000;0.000000;\n"
+          "Total;;;;9.900;0.000;\n",
+          f);
+    fclose(f);
+    char *log;
+    ck_assert_msg(lpnas_lut_import_openvino(path, &l, NULL, &m, &log) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_ptr_nonnull(strstr(log, "2 of 2 rows matched"));
+    double per[2];
+    ck_assert_int_eq(lpnas_latency_estimate(m, &l, per, &total), LPNAS_OK);
+    ck_assert(fabs(per[0] - 0.4) < 1e-12 && fabs(per[1] - 9.5) < 1e-12);
+    free(log);
+    lpnas_latency_model_free(m);
+    remove(path);
+    lpnas_test_rmdir(dir);
+    free(dir);
+    lpnas_layer_list_free(&l);
 }
 END_TEST
 
@@ -336,7 +409,7 @@ START_TEST(lut_round_trip_and_corruption)
         strcat(edited, eol);
         write_all(path2, edited);
         ck_assert_int_eq(lpnas_lut_load(path2, &r), LPNAS_ERR_FORMAT);
-        ck_assert_msg(strstr(lpnas_last_error(), "shave_macs_per_ms: a rate, must be > 0"), "'%s'", lpnas_last_error());
+        ck_assert_msg(strstr(lpnas_last_error(), "shave_macs_per_ms") && strstr(lpnas_last_error(), "must be > 0"), "'%s'", lpnas_last_error());
         free(z), free(edited);
     }
     /* truncated anywhere: an error or a valid prefix, never a crash */
@@ -636,6 +709,7 @@ static Suite *suite(void)
     tcase_add_test(t, myriadx_per_layer_within_15_percent);
     tcase_add_test(t, myriadx_calibration_networks_within_15_percent);
     tcase_add_test(t, myriadx_held_out_networks);
+    tcase_add_test(t, detection_output_op);
     tcase_add_test(t, breakdown_by_kind);
     tcase_add_test(t, openvino_import_end_to_end);
     tcase_add_test(t, openvino_import_errors);

@@ -75,6 +75,8 @@ static const struct {
     {"conv,8,8,4,4,3,1,1,none junk", "unknown value 'none junk'", 20},
     {"conv,99999999999,1,1,1,1,1,1,none", "not an integer", 6},
     {"conv,8,8,4,4,3,1,1,none,0", "dilation = 0", 1},
+    {"detection_output,1917,1,91,100,3,1,1,none", "detection_output: in_w 1, kernel 3", 1},
+    {"detection_output,1917,2,91,100,1,1,1,none", "must all be 1", 1},
 };
 
 START_TEST(reports_bad_lines)
@@ -114,9 +116,11 @@ END_TEST
 
 START_TEST(reference_networks_load)
 {
-    const char *files[] = {"examples/latency/resnet18_224.csv", "examples/latency/deeplabv3_mnv2_256.csv"};
-    size_t counts[] = {31, 69};
-    for (int i = 0; i < 2; i++) {
+    /* the reference networks and the latency test lists (tools/latency_nets.py) */
+    const char *files[] = {"examples/latency/resnet18_224.csv", "examples/latency/deeplabv3_mnv2_256.csv",
+                           "test/data/latency/ssd_mobilenet_v2_300.csv", "test/data/latency/squeezenet1_1_227.csv"};
+    size_t counts[] = {31, 69, 99, 38};
+    for (int i = 0; i < 4; i++) {
         lpnas_layer_list l;
         ck_assert_msg(lpnas_layer_list_load(&l, files[i]) == LPNAS_OK, "%s", lpnas_last_error());
         ck_assert_uint_eq(l.count, counts[i]);

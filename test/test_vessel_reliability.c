@@ -83,7 +83,7 @@ START_TEST(clear_errors_before_any_training)
     EXPECT(st, 2, out);
     SAYS(out, "--evaluations '2.5': expected a whole number");
     free(out);
-    /* 30x30 tiles cannot go through 3 stages */
+    /* 30x30 tiles cannot go through the default space's 4 stages */
     char sub[1024], path[1200];
     const char *parts[] = {"images", "masks"};
     uint8_t rgb[30 * 30 * 3] = {0};
@@ -100,7 +100,7 @@ START_TEST(clear_errors_before_any_training)
     snprintf(args, sizeof args, "--data %s/d --out %s/s", dir, dir);
     st = run(NULL, args, &out);
     EXPECT(st, 1, out);
-    SAYS(out, "data: tiles of 30x30 cannot go through the space's 3 stages");
+    SAYS(out, "data: tiles of 30x30 cannot go through the space's 4 stages");
     free(out);
     /* an output folder below a file */
     snprintf(path, sizeof path, "%s/file", dir);

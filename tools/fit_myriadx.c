@@ -49,6 +49,7 @@ static const struct {
     {"examples/latency/deeplabv3_mnv2_256.csv", 48.1, 0},
     {"test/data/latency/ssd_mobilenet_v2_300.csv", 80.4, 1},
     {"test/data/latency/ssd_mobilenet_v1_075_300.csv", 52.8, 1},
+    {"test/data/latency/squeezenet1_1_227.csv", 11.3, 1},
 };
 #define NNETS (sizeof NETS / sizeof NETS[0])
 

@@ -11,8 +11,8 @@ The layer-list format is docs/formats.md. Ops the format has no row for are
 written as the closest memory-bound SHAVE stage and say so in a comment:
 Permute as a nearest upsampling by 1 (a SHAVE copy of the tensor), Sigmoid as a
 standalone 'relu' over the same tensor (after a concat, so not folded). SSD's
-DetectionOutput (non-maximum suppression) has no row at all: see the comment
-in each SSD file and docs/latency.md."""
+DetectionOutput is a 'detection_output' row (in_h = priors, in_c = classes,
+out_c = detections kept), priced in docs/latency.md."""
 import os
 import sys
 
@@ -89,12 +89,14 @@ def ssd_heads(net, feats, k, classes=91):
     net.add("concat", boxes, 1, classes, classes)
     net.add("relu", boxes, 1, classes, classes)  # Postprocessor/convert_scores: Sigmoid
     net.add("relu", boxes, 1, classes, classes)  # do_ExpandDims_conf/sigmoid: Sigmoid
+    net.add("detection_output", boxes, 1, classes, 100)  # DetectionOutput: keep_top_k 100
 
 
-SSD_NOTE = ["The IR ends in DetectionOutput (7668 priors x 91 classes, top_k 100, NMS 0.6) on the",
-            "device's SHAVEs: the layer-list format has no row for it, so its time is in no estimate.",
-            "Permute rows are written as upsample_nearest by 1 (a SHAVE copy), Sigmoid rows as standalone",
-            "'relu' rows over the same tensor; PriorBoxClustered and Reshape are constant or free."]
+SSD_NOTE = ["The IR ends in DetectionOutput (1917 priors, 91 classes, confidence 0.3, top_k 100,",
+            "keep_top_k 100, NMS 0.6; its box input has 1917 x 4 = 7668 values) on the device's SHAVEs:",
+            "the last row. Permute rows are written as upsample_nearest by 1 (a SHAVE copy), Sigmoid rows",
+            "as standalone 'relu' rows over the same tensor; PriorBoxClustered and Reshape are constant",
+            "or free."]
 
 
 def ssd_mobilenet_v2_300():
@@ -150,12 +152,43 @@ def ssd_mobilenet_v1_075_300():
     return net
 
 
+def squeezenet1_1_227():
+    """SqueezeNet 1.1 as in the Caffe release (DeepScale) and OpenVINO's Open Model
+    Zoo 'squeezenet1.1' (227x227x3 BGR): the rows give each layer's real input size
+    (Caffe's valid 3x3/2 conv and ceil-mode pools: 227 > 113 > 56 > 28 > 14), so a
+    row's 'same'-padding output can differ by one from the next row's input."""
+    net = Net(["SqueezeNet 1.1 (Iandola et al. 2016; Caffe model of DeepScale, Open Model Zoo",
+               "'squeezenet1.1'), 227x227x3 input, batch 1. Fire module = 1x1 squeeze, then 1x1 and",
+               "3x3 expands (both read the squeeze output, written as a chain) and their concat.",
+               "The final Softmax over 1000 values has no row (a few microseconds on a SHAVE).",
+               "Held out: NCS2 figure of github.com/ivost/openvino-playground (docs/latency.md)."])
+    net.add("conv", 227, 227, 3, 64, 3, 2, act="relu")
+    h = 113
+    net.add("maxpool", h, h, 64, 64, 3, 2)
+    h, c = 56, 64
+    fires = [(16, 64), (16, 64), "pool", (32, 128), (32, 128), "pool", (48, 192), (48, 192), (64, 256), (64, 256)]
+    for f in fires:
+        if f == "pool":
+            net.add("maxpool", h, h, c, c, 3, 2)
+            h = {56: 28, 28: 14}[h]
+            continue
+        sq, ex = f
+        net.add("conv", h, h, c, sq, act="relu")
+        net.add("conv", h, h, sq, ex, act="relu")
+        net.add("conv", h, h, sq, ex, 3, act="relu")
+        net.add("concat", h, h, 2 * ex, 2 * ex)
+        c = 2 * ex
+    net.add("conv", h, h, c, 1000, act="relu")
+    net.add("global_avgpool", h, h, 1000, 1000, h)
+    return net
+
+
 def main():
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     out = os.path.join(root, "test", "data", "latency")
     os.makedirs(out, exist_ok=True)
     nets = {"mobilenet_v2_224.csv": mobilenet_v2_224(), "ssd_mobilenet_v2_300.csv": ssd_mobilenet_v2_300(),
-            "ssd_mobilenet_v1_075_300.csv": ssd_mobilenet_v1_075_300()}
+            "ssd_mobilenet_v1_075_300.csv": ssd_mobilenet_v1_075_300(), "squeezenet1_1_227.csv": squeezenet1_1_227()}
     for name, net in nets.items():
         with open(os.path.join(out, name), "w") as f:
             f.write(net.text())

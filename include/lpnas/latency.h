@@ -90,7 +90,7 @@ typedef enum {
     LPNAS_LATKIND_CONCAT,
     LPNAS_LATKIND_RESAMPLE,
     LPNAS_LATKIND_FC,
-    LPNAS_LATKIND_OTHER,     /* standalone BN / ReLU */
+    LPNAS_LATKIND_OTHER,     /* standalone BN / ReLU, detection_output */
     LPNAS_LATKIND_OVERHEAD,  /* per inference */
     LPNAS_LATKIND_COUNT_
 } lpnas_latency_kind;

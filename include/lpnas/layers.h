@@ -8,7 +8,8 @@
  * `stride` is the scale factor for upsampling and deconv; spatial padding is
  * "same"; the optional 10th column `dilation` (default 1) was appended for
  * dilated convs. For concat, in_c is the sum of the inputs' channels; for
- * fc, in_c and out_c are the feature counts (in_h = in_w = 1). Full format:
+ * fc, in_c and out_c are the feature counts (in_h = in_w = 1); for
+ * detection_output, see its op below. Full format:
  * docs/formats.md. */
 #ifndef LPNAS_LAYERS_H
 #define LPNAS_LAYERS_H
@@ -33,6 +34,11 @@ typedef enum {
     LPNAS_OP_UPSAMPLE_BILINEAR,
     LPNAS_OP_BN,
     LPNAS_OP_RELU,
+    /* SSD post-processing (box decoding, per-class selection, NMS), which a
+     * device runs outside its conv engine: in_h = priors, in_w = 1, in_c =
+     * classes (background included), out_c = detections kept (keep_top_k);
+     * kernel, stride and groups 1. Latency models only: no host kernel. */
+    LPNAS_OP_DETECTION_OUTPUT,
     LPNAS_OP_COUNT_
 } lpnas_layer_op;
 
