@@ -16,5 +16,6 @@
 #include "lpnas/model.h"
 #include "lpnas/search.h"
 #include "lpnas/plot.h"
+#include "lpnas/transport.h"
 
 #endif

@@ -6,6 +6,7 @@
 #include "lpnas/arch.h"
 #include "lpnas/train.h"
 #include "lpnas/latency.h"
+#include "lpnas/transport.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,6 +52,9 @@ typedef struct {
     const char *best_arch; /* valid during the callback */
     double evals_per_hour;
     double eta_seconds;    /* NaN while unknown */
+    double per_minute;     /* candidates trained per minute so far */
+    int ranks;             /* processes taking part (1: threads in one process) */
+    const int *rank_evaluated, *rank_busy; /* per rank: trained so far, evaluating now */
 } lpnas_search_progress;
 
 typedef struct {
@@ -79,6 +83,12 @@ typedef struct {
     bool raw_inputs;                 /* no input normalization: the network sees raw sensor values */
     void (*progress)(void *user, const lpnas_search_progress *p);
     void *user;
+    /* Distributed (docs/distributed.md): every rank calls lpnas_search_create
+     * and lpnas_search_run with the same options; only rank 0 needs data,
+     * train, val and latency (the data set is broadcast) and writes out_dir.
+     * NULL: threads in this process. */
+    lpnas_transport *transport;
+    bool async;                      /* no batch barrier: faster, rows depend on timing */
 } lpnas_search_options;
 
 typedef struct {
