@@ -120,7 +120,7 @@ lpnas_status lpnas_transport_mpi_create(int *argc, char ***argv, lpnas_transport
     int len = 0;
     if (MPI_Get_processor_name(name, &len) != MPI_SUCCESS)
         snprintf(name, sizeof name, "?");
-    snprintf(t->host, sizeof t->host, "%s", name);
+    snprintf(t->host, sizeof t->host, "%.63s", name);
     t->impl = m;
     t->bcast = t_bcast, t->send = t_send, t->poll = t_poll, t->destroy = t_destroy;
     *out = t;

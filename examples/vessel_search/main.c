@@ -16,6 +16,12 @@
 #include "lpnas.h"
 #include "lpnas/plot.h"
 
+#ifdef LPNAS_WITH_MPI
+static const char mpi_note[] = "this build has MPI";
+#else
+static const char mpi_note[] = "not in this build: make MPI=1";
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -45,11 +51,18 @@ static void usage(FILE *f)
             "  --resume              continue the search saved in --out (with the same options)\n"
             "  --overwrite           start a new search over the one saved in --out\n"
             "  --raw-inputs          no input normalization: networks see raw sensor values (an experiment)\n"
+            "  --async               hand out candidates as workers free up (no batch barrier): faster on\n"
+            "                        many ranks, but the rows then depend on timing (docs/distributed.md)\n"
             "  --help                this text\n"
+            "\n"
+            "Many machines: mpirun -np N vessel_search ... runs one search on N ranks (%s);\n"
+            "rank 0 writes --out, the other ranks get the data by MPI and evaluate (--workers threads\n"
+            "each). See docs/distributed.md.\n"
             "\n"
             "Ctrl-C stops after saving; --resume continues. Exit: 0 done, 1 error, 2 bad options,\n"
             "3 interrupted (resumable), 4 stopped before the budget (too many infeasible or duplicate\n"
-            "proposals; the reason is printed), 5 an output file could not be written (named; resumable).\n");
+            "proposals; the reason is printed), 5 an output file could not be written (named; resumable).\n",
+            mpi_note);
 }
 
 /* Read in the handler: a lock-free atomic pointer (a plain one may be torn
@@ -72,9 +85,14 @@ static void progress(void *user, const lpnas_search_progress *p)
     char eta[32] = "?";
     if (isfinite(p->eta_seconds))
         snprintf(eta, sizeof eta, "%.0fm%02.0fs", floor(p->eta_seconds / 60), fmod(p->eta_seconds, 60));
-    fprintf(stderr, "%strained %d/%d  infeasible %d  duplicates %d  failed %d  best %.4f  %.0f/h  ETA %s%s",
+    /* per rank: trained so far + evaluating now */
+    char ranks[512] = "";
+    for (int k = 0, n = 0; p->ranks > 1 && k < p->ranks && n < (int)sizeof ranks - 40; k++)
+        n += snprintf(ranks + n, sizeof ranks - (size_t)n, "%s%d:%d+%d", k ? " " : "  ranks ", k, p->rank_evaluated[k],
+                      p->rank_busy[k]);
+    fprintf(stderr, "%strained %d/%d  infeasible %d  duplicates %d  failed %d  best %.4f  %.1f/min  ETA %s%s%s",
             tty ? "\r" : "", p->evaluated, p->budget, p->infeasible, p->duplicates, p->failed,
-            isfinite(p->best) ? p->best : 0.0, p->evals_per_hour, eta, tty ? "   " : "\n");
+            isfinite(p->best) ? p->best : 0.0, p->per_minute, eta, ranks, tty ? "   " : "\n");
 }
 
 static int parse_num(const char *s, double lo, double hi, double *v)
@@ -239,6 +257,34 @@ static int write_outputs(const char *out, const lpnas_search_options *o, lpnas_s
     return bad;
 }
 
+/* A rank other than 0: the data, the split and the work come from rank 0;
+ * nothing is written here but a scratch folder under $TMPDIR. */
+static int run_other_rank(lpnas_search_options *o, lpnas_transport *t)
+{
+    lpnas_search *s = NULL;
+    int rc = 1;
+    if (lpnas_search_create(o, &s)) {
+        fprintf(stderr, "vessel_search rank %d (%s): %s\n", t->rank, t->host, lpnas_last_error());
+        goto done;
+    }
+    atomic_store(&running, s);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    lpnas_status st = lpnas_search_run(s);
+    atomic_store(&running, NULL);
+    if (st && st != LPNAS_ERR_INTERRUPTED)
+        fprintf(stderr, "vessel_search rank %d (%s): %s\n", t->rank, t->host, lpnas_last_error());
+    rc = st == LPNAS_OK ? 0 : st == LPNAS_ERR_INTERRUPTED ? 3 : 1;
+done:
+    lpnas_search_free(s);
+    lpnas_transport_free(t);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     lpnas_search_options o;
@@ -274,6 +320,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--resume")) o.resume = true;
         else if (!strcmp(a, "--overwrite")) o.overwrite = true;
         else if (!strcmp(a, "--raw-inputs")) o.raw_inputs = true;
+        else if (!strcmp(a, "--async")) o.async = true;
         else if (!strcmp(a, "--strategy") && has) {
             const char *sname = argv[++i];
             if (!strcmp(sname, "random")) o.strategy = LPNAS_SEARCH_RANDOM;
@@ -316,6 +363,22 @@ int main(int argc, char **argv)
     if (o.sample > o.population)
         o.sample = o.population;
     tty = isatty(2);
+    lpnas_transport *t = NULL;
+    int rank = 0;
+#ifdef LPNAS_WITH_MPI
+    /* MPI only when started by a launcher (mpirun, srun): a plain run stays
+     * a one-process search and needs no MPI runtime */
+    if (getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("PMI_SIZE")) {
+        if (lpnas_transport_mpi_create(&argc, &argv, &t)) {
+            fprintf(stderr, "vessel_search: %s\n", lpnas_last_error());
+            return 1;
+        }
+        rank = t->rank;
+        o.transport = t;
+    }
+#endif
+    if (rank > 0)
+        return run_other_rank(&o, t);
     lpnas_dataset *d = NULL;
     lpnas_latency_model *m = NULL;
     int *tr = NULL, *va = NULL, nt, nv, rc = 1;
@@ -348,8 +411,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "vessel_search: %s\n", lpnas_last_error());
         goto done;
     }
-    fprintf(stderr, "vessel_search: %d training and %d validation tiles, policy %s, mode %s, budget %.2f ms, %d workers -> %s\n",
-            nt, nv, policy, o.mode == LPNAS_MODE_ALIGNED ? "aligned" : "posthoc", o.budget_ms, o.workers, out);
+    fprintf(stderr, "vessel_search: %d training and %d validation tiles, policy %s, mode %s, budget %.2f ms, %d workers%s%s -> %s\n",
+            nt, nv, policy, o.mode == LPNAS_MODE_ALIGNED ? "aligned" : "posthoc", o.budget_ms, o.workers,
+            t && t->size > 1 ? " on each of the ranks" : "", o.async ? ", async" : "", out);
+    if (t && t->size > 1)
+        fprintf(stderr, "vessel_search: %d ranks; rank 0 on %s\n", t->size, t->host);
     atomic_store(&running, s);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -399,5 +465,6 @@ done:
     lpnas_latency_model_free(m);
     lpnas_dataset_free(d);
     free(tr), free(va);
+    lpnas_transport_free(t);
     return rc;
 }
