@@ -139,17 +139,18 @@ lpnas_status lpnas_runner_run_async(lpnas_runner *r)
     for (int i = 0; i < nl; i++)
         atomic_init(&ls[i].state, 0);
     lpnas_status st = LPNAS_OK;
-    size_t resume_next = r->told; /* a resumed open set: its pending ones go first */
+    /* a resumed open set: its pending ones go first (only those: the ones
+     * asked from here on are dispatched when asked) */
+    size_t resume_next = r->told, resume_end = r->count;
     bool limit = false;
     while (!st) {
         bool stop = atomic_load(&r->stop) != 0, any = false;
         /* fill the free slots */
-        size_t asked_from = r->count;
         int rank;
         while (!stop && !st && free_slot(r, ls, nl, &rank) != -2) {
-            while (resume_next < asked_from && r->cand[resume_next].status != LPNAS_CAND_PENDING)
+            while (resume_next < resume_end && r->cand[resume_next].status != LPNAS_CAND_PENDING)
                 resume_next++;
-            if (resume_next < asked_from) {
+            if (resume_next < resume_end) {
                 st = dispatch(r, ls, nl, resume_next++);
                 continue;
             }
