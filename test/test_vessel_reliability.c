@@ -301,6 +301,76 @@ START_TEST(ctrl_c_while_writing_outputs)
 END_TEST
 
 
+
+/* a CSV without the seconds column (field 12) */
+static char *without_time(const char *dir, const char *name)
+{
+    char path[800];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return strdup("(missing)");
+    char *out = calloc(1, 1 << 20), *o = out;
+    int field = 0, q = 0, c;
+    while ((c = fgetc(f)) != EOF && o - out < (1 << 20) - 1) {
+        q ^= c == '"';
+        field += c == ',' && !q;
+        if (c == '\n')
+            field = 0;
+        if (field != 11)
+            *o++ = (char)c;
+    }
+    fclose(f);
+    return out;
+}
+
+/* make test-long: the real program killed with SIGKILL at 10 random
+ * moments, resumed each time, ends with the CSVs of an uninterrupted run */
+START_TEST(program_sigkill_at_random_moments)
+{
+    if (!lpnas_test_long())
+        return;
+    char *dir = lpnas_test_tmpdir(), args[8192], *out, a[700], b[700];
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    const char *opts = "--tiles 16 --evaluations 6 --warmup-steps 6 --finetune-steps 2 --workers 1";
+    snprintf(args, sizeof args, "%s --out %s", opts, a);
+    int st = run(NULL, args, &out);
+    EXPECT(st, 0, out);
+    free(out);
+    srand((unsigned)getpid());
+    int kills = 0;
+    for (int k = 0; k < 60 && kills < 10; k++) {
+        bool resume = exists(b, "search.state");
+        snprintf(args, sizeof args, "exec %s %s --out %s%s >/dev/null 2>&1", bin(), opts, b, resume ? " --resume" : "");
+        pid_t pid = fork();
+        ck_assert(pid >= 0);
+        if (pid == 0) {
+            execl("/bin/sh", "sh", "-c", args, (char *)NULL);
+            _exit(127);
+        }
+        usleep((useconds_t)(100000 + rand() % 1500000));
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        kills += WIFSIGNALED(status);
+    }
+    ck_assert_int_ge(kills, 10);
+    snprintf(args, sizeof args, "%s --out %s%s", opts, b, exists(b, "search.state") ? " --resume" : "");
+    st = run(NULL, args, &out);
+    EXPECT(st, 0, out);
+    free(out);
+    const char *files[] = {"results.csv", "pareto.csv"};
+    for (int i = 0; i < 2; i++) {
+        char *x = without_time(a, files[i]), *y = without_time(b, files[i]);
+        ck_assert_msg(strcmp(x, y) == 0, "%s differs:\n%s\n---\n%s", files[i], x, y);
+        free(x), free(y);
+    }
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 static void stub(const char *dir, const char *name, const char *body)
 {
     char path[800];
@@ -357,6 +427,9 @@ static Suite *suite(void)
     tcase_add_test(t, overwrite_and_stopped_short);
     tcase_add_test(t, ctrl_c_while_writing_outputs);
     suite_add_tcase(s, t);
+    TCase *k = lpnas_tcase("long");
+    tcase_add_test(k, program_sigkill_at_random_moments);
+    suite_add_tcase(s, k);
     TCase *i = lpnas_tcase("install");
     tcase_add_test(i, install_command_with_and_without_sudo);
     suite_add_tcase(s, i);

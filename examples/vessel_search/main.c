@@ -269,12 +269,8 @@ static int run_other_rank(lpnas_search_options *o, lpnas_transport *t)
         goto done;
     }
     atomic_store(&running, s);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (interrupted) /* the handler is installed in main, before this rank existed */
+        lpnas_search_request_stop(s);
     lpnas_status st = lpnas_search_run(s);
     atomic_store(&running, NULL);
     if (st && st != LPNAS_ERR_INTERRUPTED)
@@ -379,6 +375,13 @@ int main(int argc, char **argv)
         o.transport = t;
     }
 #endif
+    /* from here on Ctrl-C (or SIGTERM) is an orderly stop, whatever is running */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     if (rank > 0)
         return run_other_rank(&o, t);
     lpnas_dataset *d = NULL;
@@ -419,12 +422,8 @@ int main(int argc, char **argv)
     if (t && t->size > 1)
         fprintf(stderr, "vessel_search: %d ranks; rank 0 on %s\n", t->size, t->host);
     atomic_store(&running, s);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (interrupted) /* Ctrl-C came while the data was being prepared */
+        lpnas_search_request_stop(s);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     lpnas_status st = lpnas_search_run(s);
