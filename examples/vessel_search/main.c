@@ -45,6 +45,8 @@ static void usage(FILE *f)
             "  --warmup-steps N      FP32 steps per candidate (default 120)\n"
             "  --finetune-steps N    steps in the policy per candidate (default 40)\n"
             "  --train-batch N       tiles per training step (default 16)\n"
+            "  --search-batch N      candidates asked at a time (default 4); the rows depend on it, never on\n"
+            "                        --workers or the number of ranks; use >= all workers of all ranks\n"
             "  --workers N           threads (default: all cores)\n"
             "  --seed N              (default 1)\n"
             "  --out DIR             results.csv, pareto.csv, best.lpm, pareto.png, masks.png, report.md,\n"
@@ -345,6 +347,7 @@ int main(int argc, char **argv)
         INT("--finetune-steps", 0, 1e7, o.finetune_steps = (int)v)
         INT("--workers", 1, 256, o.workers = (int)v)
         INT("--train-batch", 1, 1024, o.batch = (int)v)
+        INT("--search-batch", 1, 1024, o.search_batch = (int)v)
         INT("--seed", 0, 1e15, o.seed = (uint64_t)v)
         else {
             fprintf(stderr, "vessel_search: unknown or incomplete option '%s' (see --help)\n", a);
