@@ -144,7 +144,7 @@ lpnas_status lpnas_runner_create(const lpnas_runner_options *o, const lpnas_prob
         st = lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
     else
         r->rank_slots[0] = o->workers;
-    if (o->transport)
+    if (!st && o->transport)
         snprintf(r->rank_host[0], sizeof r->rank_host[0], "%s", o->transport->host);
     if (!st && !(st = lpnas_runner_build_config(r)))
         st = take_lock(r);
