@@ -577,11 +577,23 @@ START_TEST(search_over_a_transport_of_threads)
 }
 END_TEST
 
+/* The options this issue added: out of range is exit 2, like the others. */
+START_TEST(bad_distributed_options)
+{
+    const lpnas_program_case cases[] = {
+        {"--search-batch 0", 2}, {"--search-batch 2000", 2}, {"--search-batch x", 2},
+        {"--train-batch 0", 2},  {"--train-batch 1.5", 2},   {"--async --help", 0},
+    };
+    lpnas_test_program_statuses("vessel_search", cases, sizeof cases / sizeof cases[0]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("distributed");
     TCase *t = lpnas_tcase("distributed");
     tcase_add_test(t, dataset_wire_round_trip);
+    tcase_add_test(t, bad_distributed_options);
     tcase_add_test(t, search_over_a_transport_of_threads);
     tcase_add_test(t, same_rows_on_any_number_of_ranks);
     tcase_add_test(t, ranks_with_other_options_are_refused);

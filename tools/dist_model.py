@@ -71,7 +71,7 @@ def main():
     if not times:
         print(f"{args[0]}: no trained candidates (status ok)", file=sys.stderr)
         return 1
-    opt = {"--nodes": "1,2,4,8,16,32,64", "--workers": "2", "--t0": "0.005", "--train": "2000", "--seed": "1"}
+    opt = {"--nodes": "1,2,4,8,16,32,64", "--workers": "2", "--t0": "0.015", "--train": "2000", "--seed": "1"}
     for i in range(1, len(args) - 1, 2):
         if args[i] not in opt:
             print(f"unknown option {args[i]}", file=sys.stderr)
