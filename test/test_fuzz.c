@@ -16,7 +16,7 @@ static const struct {
 } HARNESSES[] = {
     {"arch", lpnas_fuzz_arch},   {"layer_list", lpnas_fuzz_layer_list}, {"lut", lpnas_fuzz_lut},
     {"model", lpnas_fuzz_model}, {"scaler", lpnas_fuzz_scaler},         {"state", lpnas_fuzz_state},
-    {"png", lpnas_fuzz_png},
+    {"png", lpnas_fuzz_png},     {"model_payload", lpnas_fuzz_model_payload},
 };
 
 static int replay(const char *name, int (*fn)(const uint8_t *, size_t))

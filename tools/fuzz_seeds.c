@@ -1,5 +1,6 @@
 /* Writes the seed corpora of test/fuzz/ from the project's own formats:
- *   cc -Iinclude -I. tools/fuzz_seeds.c build/liblpnas.a $(pkg-config --libs openblas libpng zlib) -lm -lpthread
+ *   cc -std=c11 -D_DEFAULT_SOURCE -Iinclude -I. tools/fuzz_seeds.c build/liblpnas.a \
+ *      $(pkg-config --libs openblas libpng zlib) -lm -lpthread
  *   ./a.out test/fuzz
  * Seeds are small real files: a model, a scaler state, a LUT, PNG pairs,
  * architecture strings and layer lists. */
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "lpnas.h"
 #include "nas/runner_internal.h"
@@ -101,6 +103,18 @@ int main(int argc, char **argv)
     lpnas_net_free(net);
     p = slurp("/tmp/seed.lpm", &n);
     put(dir, "model", "tiny", p, n);
+    {
+        /* the same model's payload, for the model_payload harness */
+        const unsigned char *h = p;
+        uLongf plen = (uLongf)h[12] | (uLongf)h[13] << 8 | (uLongf)h[14] << 16 | (uLongf)h[15] << 24;
+        unsigned char *pl = malloc(plen);
+        if (uncompress(pl, &plen, h + 24, (uLong)(n - 24)) != Z_OK) {
+            fprintf(stderr, "seed model: cannot uncompress\n");
+            return 1;
+        }
+        put(dir, "model_payload", "tiny", pl, plen);
+        free(pl);
+    }
     free(p);
     lpnas_scaler sc;
     lpnas_scaler_init(&sc, NULL);

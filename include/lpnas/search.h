@@ -104,7 +104,12 @@ typedef struct lpnas_search lpnas_search;
 void lpnas_search_options_default(lpnas_search_options *o);
 lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **out);
 /* Runs to the evaluation budget. LPNAS_ERR_INTERRUPTED after a stop request
- * (everything finished is saved; resume with .resume = true). */
+ * (everything finished is saved; resume with .resume = true, the same
+ * options: a difference is LPNAS_ERR_ARG naming the option).
+ * LPNAS_ERR_STOPPED when it ended before the budget (too many infeasible or
+ * duplicate proposals; the message says which); the best model is kept as
+ * for a finished search. LPNAS_ERR_IO when a file could not be written
+ * (e.g. a full disk): everything finished before is saved and resumable. */
 lpnas_status lpnas_search_run(lpnas_search *s);
 void lpnas_search_request_stop(lpnas_search *s); /* async-signal-safe */
 void lpnas_search_summarize(const lpnas_search *s, lpnas_search_summary *out);

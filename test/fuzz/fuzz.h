@@ -29,6 +29,7 @@ int lpnas_fuzz_arch(const uint8_t *data, size_t size);
 int lpnas_fuzz_layer_list(const uint8_t *data, size_t size);
 int lpnas_fuzz_lut(const uint8_t *data, size_t size);
 int lpnas_fuzz_model(const uint8_t *data, size_t size);
+int lpnas_fuzz_model_payload(const uint8_t *data, size_t size);
 int lpnas_fuzz_scaler(const uint8_t *data, size_t size);
 int lpnas_fuzz_state(const uint8_t *data, size_t size);
 int lpnas_fuzz_png(const uint8_t *data, size_t size);
