@@ -109,7 +109,10 @@ lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **o
  * LPNAS_ERR_STOPPED when it ended before the budget (too many infeasible or
  * duplicate proposals; the message says which); the best model is kept as
  * for a finished search. LPNAS_ERR_IO when a file could not be written
- * (e.g. a full disk): everything finished before is saved and resumable. */
+ * (e.g. a full disk): everything finished before is saved and resumable.
+ * On a rank other than 0 of a distributed search: evaluates what rank 0
+ * sends until rank 0 ends the search (LPNAS_OK), or refuses (LPNAS_ERR_ARG)
+ * when its options differ from rank 0's. */
 lpnas_status lpnas_search_run(lpnas_search *s);
 void lpnas_search_request_stop(lpnas_search *s); /* async-signal-safe */
 void lpnas_search_summarize(const lpnas_search *s, lpnas_search_summary *out);
