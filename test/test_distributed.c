@@ -582,6 +582,34 @@ START_TEST(search_over_a_transport_of_threads)
 }
 END_TEST
 
+/* Rank 1 cannot write its models (an injected full disk in its scratch
+ * folder): rank 0 stops with a message naming the candidate, the rank and
+ * the cause, exit 1; a --resume without the fault ends with the rows of a
+ * run that never failed. */
+START_TEST(a_rank_that_cannot_write_stops_cleanly)
+{
+    SKIP_WITHOUT_MPI();
+    char *dir = lpnas_test_tmpdir(), cmd[4096], log[1100], ref[1100], out[1100];
+    snprintf(log, sizeof log, "%s/out.txt", dir);
+    snprintf(ref, sizeof ref, "%s/ref", dir);
+    snprintf(out, sizeof out, "%s/s", dir);
+    snprintf(cmd, sizeof cmd, "%s " TINY " --evaluations 4 --out %s >/dev/null 2>&1", bin(), ref);
+    ck_assert_int_eq(run(cmd), 0);
+    snprintf(cmd, sizeof cmd, "LPNAS_FAULT_PATH=lpnas-rank1- %s -x LPNAS_FAULT_PATH -np 2 %s " TINY
+             " --evaluations 4 --out %s >%s 2>&1", mpirun(), bin(), out, log);
+    int rc = run(cmd);
+    ck_assert_msg(rc == 1, "exit %d with rank 1's disk full (see %s)", rc, log);
+    ck_assert_msg(has_text(log, "on rank 1 (") && has_text(log, "cand-") && has_text(log, "--resume"),
+                  "the message does not name the rank, the file and the way on (see %s)", log);
+    snprintf(cmd, sizeof cmd, "%s -np 2 %s " TINY " --evaluations 4 --resume --out %s >>%s 2>&1", mpirun(), bin(), out,
+             log);
+    ck_assert_int_eq(run(cmd), 0);
+    same_files(ref, out, "resumed after rank 1's full disk");
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 /* The options this issue added: out of range is exit 2, like the others. */
 START_TEST(bad_distributed_options)
 {
@@ -603,6 +631,7 @@ static Suite *suite(void)
     tcase_add_test(t, same_rows_on_any_number_of_ranks);
     tcase_add_test(t, ranks_with_other_options_are_refused);
     tcase_add_test(t, async_mode_finishes);
+    tcase_add_test(t, a_rank_that_cannot_write_stops_cleanly);
     tcase_add_test(t, kill_any_rank_then_resume);
     suite_add_tcase(s, t);
     return s;
