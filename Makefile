@@ -8,6 +8,8 @@
 #   make bench        throughput tables (bench/bench_*.c)
 #   make tools        developer tools (build/tools/: fit_myriadx, docs/latency.md)
 #   make demo         the main job: examples/vessel_search on synthetic data
+#   make MPI=1        also liblpnas_mpi.a and vessel_search with MPI (mpirun -np N);
+#                     the default when mpicc is found (MPI=0: without)
 #   make install PREFIX=/usr/local   archive, headers and lpnas.pc
 #   make clean
 #
@@ -83,11 +85,36 @@ $(LIBRARY): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# MPI (docs/distributed.md): the transport is compiled with mpicc's flags
+# (and our compiler, so CC=clang and the sanitizers apply) into its own
+# archive, so liblpnas.a never needs MPI; vessel_search links it when MPI=1.
+MPICC ?= mpicc
+MPI ?= $(if $(shell command -v $(MPICC) 2>/dev/null),1,0)
+ifeq ($(MPI),1)
+MPI_LIB   := $(BUILD)/liblpnas_mpi.a
+MPI_LIBS  := $(shell $(MPICC) --showme:link 2>/dev/null)
+MPI_CFLAGS := $(shell $(MPICC) --showme:compile 2>/dev/null)
+$(BUILD)/obj/mpi/%.o: mpi/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -c $< -o $@
+$(MPI_LIB): $(BUILD)/obj/mpi/transport_mpi.o
+	@rm -f $@
+	$(AR) rcs $@ $^
+# the MPI flag is in the object's name, so switching MPI rebuilds it
+$(BUILD)/obj/examples/vessel_search/main.mpi.o: examples/vessel_search/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DLPNAS_WITH_MPI -c $< -o $@
+EXAMPLE_OBJ_vessel_search := $(BUILD)/obj/examples/vessel_search/main.mpi.o \
+    $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out examples/vessel_search/main.c,$(wildcard examples/vessel_search/*.c)))
+EXAMPLE_EXTRA_vessel_search := $(MPI_LIB) $(MPI_LIBS)
+lib: $(MPI_LIB)
+endif
+
 # Each example is a folder examples/NAME/ whose .c files make build/bin/NAME.
 define EXAMPLE_RULE
-$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard examples/$(1)/*.c)) $(LIBRARY)
+$(BUILD)/bin/$(1): $(or $(EXAMPLE_OBJ_$(1)),$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard examples/$(1)/*.c))) $(LIBRARY) $(filter %.a,$(EXAMPLE_EXTRA_$(1)))
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBRARY) $$(DEP_LIBS)
+	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(filter %.a,$(EXAMPLE_EXTRA_$(1))) $(LIBRARY) $(filter-out %.a,$(EXAMPLE_EXTRA_$(1))) $$(DEP_LIBS)
 endef
 $(foreach e,$(EXAMPLES),$(eval $(call EXAMPLE_RULE,$(e))))
 
@@ -174,6 +201,7 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@echo "this build: MPI=$(MPI) ($(if $(filter 1,$(MPI)),vessel_search runs under mpirun,no MPI: one process))"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -17,5 +17,6 @@
 #include "lpnas/onnx.h"
 #include "lpnas/search.h"
 #include "lpnas/plot.h"
+#include "lpnas/transport.h"
 
 #endif

@@ -135,7 +135,18 @@ lpnas_status lpnas_runner_create(const lpnas_runner_options *o, const lpnas_prob
     r->lock_fd = -1;
     pthread_mutex_init(&r->mu, NULL);
     atomic_init(&r->stop, 0);
-    if (!(st = lpnas_runner_build_config(r)))
+    r->nranks = o->transport && o->transport->size > 1 ? o->transport->size : 1;
+    r->rank_slots = calloc((size_t)r->nranks, sizeof *r->rank_slots);
+    r->rank_done = calloc((size_t)r->nranks, sizeof *r->rank_done);
+    r->rank_busy = calloc((size_t)r->nranks, sizeof *r->rank_busy);
+    r->rank_host = calloc((size_t)r->nranks, sizeof *r->rank_host);
+    if (!r->rank_slots || !r->rank_done || !r->rank_busy || !r->rank_host)
+        st = lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
+    else
+        r->rank_slots[0] = o->workers;
+    if (!st && o->transport)
+        snprintf(r->rank_host[0], sizeof r->rank_host[0], "%s", o->transport->host);
+    if (!st && !(st = lpnas_runner_build_config(r)))
         st = take_lock(r);
     if (!st && o->resume) {
         if (!(st = lpnas_runner_load_state(r)) && !(st = lpnas_runner_journal_open(r, false)))
@@ -196,6 +207,7 @@ void lpnas_runner_free(lpnas_runner *r)
     if (r->lock_fd >= 0)
         close(r->lock_fd); /* releases the flock */
     pthread_mutex_destroy(&r->mu);
+    free(r->rank_slots), free(r->rank_done), free(r->rank_busy), free(r->rank_host);
     lpnas_strategy_free(r->strategy);
     free(r->config);
     free(r->cand);
@@ -233,77 +245,96 @@ static int trained(const lpnas_runner *r)
 
 /* ---- workers ----------------------------------------------------------- */
 
-typedef struct {
-    lpnas_runner *r;
-    size_t *todo; /* candidate indices to evaluate */
-    size_t n;
-    atomic_size_t next;
-} work;
-
-static void *worker(void *v)
+bool lpnas_runner_distributed(const lpnas_runner *r)
 {
-    work *w = v;
+    return r->nranks > 1;
+}
+
+uint64_t lpnas_runner_seed(const lpnas_runner *r, const lpnas_candidate *c)
+{
+    lpnas_rng seed;
+    lpnas_rng_derive(&seed, r->opt.strategy.seed, c->id, 0xca4d);
+    return lpnas_rng_u64(&seed);
+}
+
+void lpnas_runner_finish(lpnas_runner *r, lpnas_candidate *c, lpnas_status st, const char *msg, int rank)
+{
+    if (st == LPNAS_ERR_INTERRUPTED || st == LPNAS_ERR_IO) {
+        /* IO: e.g. the disk filled while saving the model; stop, and redo it on resume */
+        if (st == LPNAS_ERR_IO && !r->io_status) {
+            r->io_status = st;
+            if (lpnas_runner_distributed(r))
+                snprintf(r->io_msg, sizeof r->io_msg, "candidate %llu on rank %d (%s): %s", (unsigned long long)c->id,
+                         rank, r->rank_host[rank], msg);
+            else
+                snprintf(r->io_msg, sizeof r->io_msg, "candidate %llu: %s", (unsigned long long)c->id, msg);
+            atomic_store(&r->stop, 1);
+        }
+        c->status = LPNAS_CAND_PENDING;
+    } else if (st) {
+        c->status = LPNAS_CAND_FAILED;
+        snprintf(c->reason, sizeof c->reason, "%s", msg);
+    }
+    if (c->status != LPNAS_CAND_PENDING) {
+        r->rank_done[rank]++;
+        /* durable the moment it finishes: a kill now repeats nothing */
+        lpnas_status ws = lpnas_runner_journal_append(r, c, true);
+        if (ws) {
+            c->status = LPNAS_CAND_PENDING; /* not saved: it is evaluated again on resume */
+        } else {
+            ws = lpnas_runner_append_rows(r);
+        }
+        if (ws && !r->io_status) {
+            r->io_status = ws;
+            snprintf(r->io_msg, sizeof r->io_msg, "%s", lpnas_last_error());
+            atomic_store(&r->stop, 1);
+        }
+    }
+}
+
+void *lpnas_runner_worker(void *v)
+{
+    lpnas_runner_work *w = v;
     lpnas_runner *r = w->r;
     for (;;) {
         size_t k = atomic_fetch_add(&w->next, 1);
         if (k >= w->n || atomic_load(&r->stop))
             return NULL;
         lpnas_candidate *c = &r->cand[w->todo[k]];
-        lpnas_rng seed;
-        lpnas_rng_derive(&seed, r->opt.strategy.seed, c->id, 0xca4d);
+        uint64_t seed = lpnas_runner_seed(r, c);
+        pthread_mutex_lock(&r->mu);
+        r->rank_busy[0]++;
+        pthread_mutex_unlock(&r->mu);
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        lpnas_status st = r->problem.evaluate(r->problem.ctx, c, lpnas_rng_u64(&seed), &r->stop);
+        lpnas_status st = r->problem.evaluate(r->problem.ctx, c, seed, &r->stop);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         pthread_mutex_lock(&r->mu);
+        r->rank_busy[0]--;
         c->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        if (st == LPNAS_ERR_INTERRUPTED || st == LPNAS_ERR_IO) {
-            /* IO: e.g. the disk filled while saving the model; stop, and redo it on resume */
-            if (st == LPNAS_ERR_IO && !r->io_status) {
-                r->io_status = st;
-                snprintf(r->io_msg, sizeof r->io_msg, "candidate %llu: %s", (unsigned long long)c->id,
-                         lpnas_last_error());
-                atomic_store(&r->stop, 1);
-            }
-            c->status = LPNAS_CAND_PENDING;
-        } else if (st) {
-            c->status = LPNAS_CAND_FAILED;
-            snprintf(c->reason, sizeof c->reason, "%s", lpnas_last_error());
-        }
-        if (c->status != LPNAS_CAND_PENDING) {
-            /* durable the moment it finishes: a kill now repeats nothing */
-            lpnas_status ws = lpnas_runner_journal_append(r, c, true);
-            if (ws) {
-                c->status = LPNAS_CAND_PENDING; /* not saved: it is evaluated again on resume */
-            } else {
-                ws = lpnas_runner_append_rows(r);
-            }
-            if (ws && !r->io_status) {
-                r->io_status = ws;
-                snprintf(r->io_msg, sizeof r->io_msg, "%s", lpnas_last_error());
-                atomic_store(&r->stop, 1);
-            }
-        }
+        lpnas_runner_finish(r, c, st, st ? lpnas_last_error() : "", 0);
         pthread_mutex_unlock(&r->mu);
     }
 }
 
 static lpnas_status evaluate_batch(lpnas_runner *r, size_t *todo, size_t n)
 {
-    work w = {r, todo, n, 0};
+    lpnas_runner_work w = {r, todo, n, 0};
     atomic_init(&w.next, 0);
+    if (lpnas_runner_distributed(r))
+        return lpnas_runner_evaluate_dist(r, &w);
     int nt = r->opt.workers < (int)n ? r->opt.workers : (int)n;
     if (nt <= 1) {
-        worker(&w);
+        lpnas_runner_worker(&w);
         return LPNAS_OK;
     }
     pthread_t th[256];
     int started = 0;
     for (; started < nt; started++)
-        if (pthread_create(&th[started], NULL, worker, &w) != 0)
+        if (pthread_create(&th[started], NULL, lpnas_runner_worker, &w) != 0)
             break;
     if (started == 0)
-        worker(&w);
+        lpnas_runner_worker(&w);
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     return LPNAS_OK;
@@ -311,8 +342,9 @@ static lpnas_status evaluate_batch(lpnas_runner *r, size_t *todo, size_t n)
 
 /* ---- the loop ------------------------------------------------------------ */
 
-static void progress(lpnas_runner *r, double t_start)
+void lpnas_runner_progress(lpnas_runner *r)
 {
+    double t_start = r->t_start;
     if (!r->opt.progress)
         return;
     lpnas_search_progress p = {0};
@@ -335,6 +367,10 @@ static void progress(lpnas_runner *r, double t_start)
     p.evals_per_hour = el > 0 ? 3600.0 * p.evaluated / el : 0;
     /* batches are whole, so the budget can be passed by up to batch - 1 */
     p.eta_seconds = p.evaluated > 0 ? el / p.evaluated * fmax(0, p.budget - p.evaluated) : NAN;
+    p.per_minute = el > 0 ? 60.0 * p.evaluated / el : 0;
+    p.ranks = r->nranks;
+    p.rank_evaluated = r->rank_done;
+    p.rank_busy = r->rank_busy;
     r->opt.progress(r->opt.progress_user, &p);
 }
 
@@ -358,6 +394,45 @@ static lpnas_status checkpoint(lpnas_runner *r)
     return st ? st : lpnas_runner_save_state(r);
 }
 
+lpnas_status lpnas_runner_ask_one(lpnas_runner *r, bool *train)
+{
+    lpnas_status st;
+    *train = false;
+    if ((st = lpnas_runner_reserve(r, r->count + 1)))
+        return st;
+    lpnas_candidate *c = &r->cand[r->count];
+    memset(c, 0, sizeof *c);
+    c->id = r->count;
+    c->dup_of = -1;
+    c->latency_ms = c->miou_fp32 = c->miou_posthoc = c->miou_aligned = c->vessel_iou = NAN;
+    for (int k = 0; k < LPNAS_PRUNE_POINTS; k++)
+        c->curve[k] = c->prune_median[k] = NAN; /* the precheck sets the pruner's thresholds */
+    c->seconds = 0;
+    lpnas_strategy_ask(r->strategy, &c->genome);
+    bool feasible = true;
+    if ((st = r->problem.precheck(r->problem.ctx, c, &feasible)))
+        return st;
+    r->count++;
+    long dup = find_duplicate(r, r->count - 1, c->arch);
+    if (dup >= 0) {
+        c->status = LPNAS_CAND_DUPLICATE;
+        c->dup_of = dup;
+        snprintf(c->reason, sizeof c->reason, "same as candidate %ld", dup);
+        r->duplicate_run++;
+    } else if (!feasible) {
+        c->status = LPNAS_CAND_INFEASIBLE;
+        c->outcome.failed = true;
+        r->rejections++;
+        r->duplicate_run = 0;
+    } else {
+        c->status = LPNAS_CAND_PENDING;
+        *train = true;
+        r->rejections = 0;
+        r->duplicate_run = 0;
+    }
+    return LPNAS_OK;
+}
+
 /* Asks one batch: cheap checks and duplicates on this thread; every asked
  * candidate goes to the journal, then the snapshot (strategy after the
  * asks) is saved. Returns the indices to evaluate in todo. */
@@ -370,38 +445,13 @@ static lpnas_status ask_batch(lpnas_runner *r, size_t *todo, size_t *n_todo)
     if ((st = lpnas_runner_reserve(r, first + (size_t)batch)))
         return st;
     for (int b = 0; b < batch; b++) {
-        lpnas_candidate *c = &r->cand[r->count];
-        memset(c, 0, sizeof *c);
-        c->id = r->count;
-        c->dup_of = -1;
-        c->latency_ms = c->miou_fp32 = c->miou_posthoc = c->miou_aligned = c->vessel_iou = NAN;
-        for (int k = 0; k < LPNAS_PRUNE_POINTS; k++)
-            c->curve[k] = c->prune_median[k] = NAN; /* the precheck sets the pruner's thresholds */
-        c->seconds = 0;
-        lpnas_strategy_ask(r->strategy, &c->genome);
-        bool feasible = true;
-        if ((st = r->problem.precheck(r->problem.ctx, c, &feasible))) {
+        bool train = false;
+        if ((st = lpnas_runner_ask_one(r, &train))) {
             r->count = first; /* nothing of this batch was saved: it is asked again */
             return st;
         }
-        r->count++;
-        long dup = find_duplicate(r, r->count - 1, c->arch);
-        if (dup >= 0) {
-            c->status = LPNAS_CAND_DUPLICATE;
-            c->dup_of = dup;
-            snprintf(c->reason, sizeof c->reason, "same as candidate %ld", dup);
-            r->duplicate_run++;
-        } else if (!feasible) {
-            c->status = LPNAS_CAND_INFEASIBLE;
-            c->outcome.failed = true;
-            r->rejections++;
-            r->duplicate_run = 0;
-        } else {
-            c->status = LPNAS_CAND_PENDING;
-            todo[(*n_todo)++] = c->id;
-            r->rejections = 0;
-            r->duplicate_run = 0;
-        }
+        if (train)
+            todo[(*n_todo)++] = r->count - 1;
     }
     for (size_t i = first; i < r->count && !st; i++)
         st = lpnas_runner_journal_append(r, &r->cand[i], false);
@@ -416,11 +466,8 @@ static lpnas_status ask_batch(lpnas_runner *r, size_t *todo, size_t *n_todo)
     return st;
 }
 
-lpnas_status lpnas_runner_run(lpnas_runner *r)
+static lpnas_status run_batches(lpnas_runner *r)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double t_start = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
     lpnas_status st = LPNAS_OK;
     size_t todo[1024], n_todo = 0;
     /* a resumed open batch: evaluate what did not finish, then tell it whole */
@@ -462,7 +509,7 @@ lpnas_status lpnas_runner_run(lpnas_runner *r)
         r->told = r->count;
         if ((st = lpnas_runner_append_rows(r)) || (st = lpnas_runner_write_pareto(r)))
             return st;
-        progress(r, t_start);
+        lpnas_runner_progress(r);
         if ((r->rejections >= r->opt.max_rejections || r->duplicate_run >= r->opt.max_duplicates ||
              trained(r) >= r->opt.budget) &&
             (st = checkpoint(r))) /* the end, as told */
@@ -483,4 +530,21 @@ lpnas_status lpnas_runner_run(lpnas_runner *r)
                               trained(r), r->opt.budget, r->duplicate_run);
     }
     return lpnas_runner_write_pareto(r);
+}
+
+lpnas_status lpnas_runner_run(lpnas_runner *r)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    r->t_start = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    lpnas_status st = lpnas_runner_distributed(r) ? lpnas_runner_hello(r) : LPNAS_OK;
+    if (!st)
+        st = r->opt.async ? lpnas_runner_run_async(r) : run_batches(r);
+    if (lpnas_runner_distributed(r)) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", lpnas_last_error());
+        lpnas_runner_dismiss_all(r); /* results still in flight are kept */
+        lpnas_fail(st, "%s", msg);
+    }
+    return st;
 }

@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 
 #include "lpnas/search.h"
+#include "lpnas/transport.h"
 #include "nas/strategy.h"
 
 #define LPNAS_ARCH_TEXT_MAX 256
@@ -85,6 +86,11 @@ typedef struct {
     void (*score)(void *ctx, lpnas_candidate *c);
     /* Optional: is a genome loaded from a state file inside this space? */
     bool (*valid)(void *ctx, const lpnas_genome *g);
+    /* Optional, for a distributed search: on the rank that evaluated c, the
+     * files evaluate wrote for it as one malloc'ed buffer (and removed);
+     * on rank 0, written into the output folder before c is journaled. */
+    lpnas_status (*pack)(void *ctx, const lpnas_candidate *c, void **buf, size_t *n);
+    lpnas_status (*unpack)(void *ctx, const lpnas_candidate *c, const void *buf, size_t n);
 } lpnas_problem;
 
 typedef void (*lpnas_search_progress_fn)(void *user, const lpnas_search_progress *p);
@@ -106,6 +112,13 @@ typedef struct {
     const char *config;
     lpnas_search_progress_fn progress;
     void *progress_user;
+    /* NULL or size 1: threads in this process. Else this is rank 0 of a
+     * distributed search: the other ranks run lpnas_runner_serve. */
+    lpnas_transport *transport;
+    /* Candidates asked one at a time as evaluation slots free up, told in
+     * id order as they complete (no batch barrier): more throughput, but
+     * the rows then depend on timing (docs/distributed.md). */
+    bool async;
 } lpnas_runner_options;
 
 void lpnas_runner_options_default(lpnas_runner_options *o);
@@ -122,6 +135,15 @@ lpnas_status lpnas_runner_run(lpnas_runner *r);
 /* Async-signal-safe: may be called from a SIGINT handler. */
 void lpnas_runner_request_stop(lpnas_runner *r);
 void lpnas_runner_free(lpnas_runner *r);
+
+/* A rank other than 0 of a distributed search: evaluates what rank 0
+ * sends on `workers` threads until rank 0 says stop. `refusal`, when not
+ * NULL, is sent to rank 0 instead (e.g. options that differ), which then
+ * ends the job with it. *stop: a local stop request (SIGINT). */
+lpnas_status lpnas_runner_serve(lpnas_transport *t, const lpnas_problem *p, int workers, const char *refusal,
+                                const atomic_int *stop);
+/* Rank 0, when no runner could be made: tells the other ranks to stop. */
+void lpnas_runner_dismiss(lpnas_transport *t);
 
 /* All candidate records so far, in id order. */
 size_t lpnas_runner_candidates(const lpnas_runner *r, const lpnas_candidate **out);

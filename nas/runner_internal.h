@@ -28,7 +28,48 @@ struct lpnas_runner {
     char io_msg[512];
     bool check_only;       /* loading for a check: never repair files */
     atomic_int stop;
+    /* per rank (1 without a transport): slots (worker threads), candidates
+     * evaluated, in flight now; host names */
+    int nranks;
+    int *rank_slots, *rank_done, *rank_busy;
+    char (*rank_host)[64];
+    double t_start;
 };
+
+/* A batch handed to worker threads: they take indices from next. */
+typedef struct {
+    lpnas_runner *r;
+    size_t *todo; /* candidate indices to evaluate */
+    size_t n;
+    atomic_size_t next;
+} lpnas_runner_work;
+
+void *lpnas_runner_worker(void *work);
+/* A candidate whose evaluation ended with st (msg: its error text):
+ * recorded, journaled, rows appended. The caller holds r->mu. */
+void lpnas_runner_finish(lpnas_runner *r, lpnas_candidate *c, lpnas_status st, const char *msg, int rank);
+uint64_t lpnas_runner_seed(const lpnas_runner *r, const lpnas_candidate *c);
+void lpnas_runner_progress(lpnas_runner *r);
+bool lpnas_runner_distributed(const lpnas_runner *r);
+
+/* runner_dist.c (rank 0 of a distributed search) */
+lpnas_status lpnas_runner_hello(lpnas_runner *r);
+/* Evaluates w's batch on this rank's threads and on the other ranks. */
+lpnas_status lpnas_runner_evaluate_dist(lpnas_runner *r, lpnas_runner_work *w);
+/* Sends one candidate to rank k (async mode). */
+lpnas_status lpnas_runner_send_candidate(lpnas_runner *r, int k, size_t index);
+/* Handles one waiting message if any (a result is finished and journaled);
+ * *got says whether there was one. */
+lpnas_status lpnas_runner_poll_once(lpnas_runner *r, bool *got);
+/* Stops the other ranks; results still arriving are kept. */
+void lpnas_runner_dismiss_all(lpnas_runner *r);
+
+/* runner_async.c */
+lpnas_status lpnas_runner_run_async(lpnas_runner *r);
+/* Asks one candidate (cheap checks, duplicates); *train: it needs evaluating. */
+lpnas_status lpnas_runner_ask_one(lpnas_runner *r, bool *train);
+/* Scores and tells every final candidate next in id order. */
+void lpnas_runner_tell_ready(lpnas_runner *r);
 
 extern const char lpnas_results_header[];
 lpnas_status lpnas_runner_reserve(lpnas_runner *r, size_t n);

@@ -46,9 +46,10 @@ lpnas_status lpnas_runner_build_config(lpnas_runner *r)
         return lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
     snprintf(r->config, cap,
              "batch=%d\nstrategy=%s\npopulation=%d\nsample=%d\ncrossover=%.17g\nobjectives=%d\nseed=%llu\n"
-             "max_rejections=%d\nmax_duplicates=%d\n%s%s",
+             "max_rejections=%d\nmax_duplicates=%d\n%s%s%s",
              r->opt.batch, lpnas_strategy_kind_name(s->kind), s->population, s->sample, s->crossover_prob, s->n_obj,
-             (unsigned long long)s->seed, r->opt.max_rejections, r->opt.max_duplicates, user,
+             (unsigned long long)s->seed, r->opt.max_rejections, r->opt.max_duplicates,
+             r->opt.async ? "schedule=async\n" : "", user,
              *user && user[strlen(user) - 1] != '\n' ? "\n" : "");
     return LPNAS_OK;
 }

@@ -18,14 +18,9 @@
 #include "nas/prune.h"
 #include "nas/runner_internal.h"
 #include "nas/search_config.h"
+#include "nas/search_internal.h"
 #include "nas/space.h"
 
-struct lpnas_search {
-    lpnas_search_options o;
-    lpnas_space space;
-    float mean[16], std[16];
-    lpnas_runner *runner;
-};
 
 void lpnas_search_options_default(lpnas_search_options *o)
 {
@@ -248,7 +243,14 @@ static void remove_best(const char *dir)
     }
 }
 
-lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **out)
+void lpnas_search_problem(lpnas_search *s, lpnas_problem *p)
+{
+    lpnas_problem q = {s, lpnas_space_operators(&s->space), precheck, evaluate, score, valid_genome,
+                       lpnas_search_pack, lpnas_search_unpack};
+    *p = q;
+}
+
+static lpnas_status create_leader(const lpnas_search_options *o, lpnas_search **out)
 {
     *out = NULL;
     if (!o->data || !o->train || !o->val || o->ntrain < 1 || o->nval < 1)
@@ -314,12 +316,15 @@ lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **o
         return lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
     }
     ro.config = config;
-    lpnas_problem p = {s, lpnas_space_operators(&s->space), precheck, evaluate, score, valid_genome};
+    ro.transport = o->transport, ro.async = o->async;
+    lpnas_problem p;
+    lpnas_search_problem(s, &p);
     st = lpnas_runner_create(&ro, &p, &s->runner);
-    free(config);
+    s->config = config;
     if (!st && o->overwrite)
         remove_best(o->out_dir);
     if (st) {
+        free(config);
         free(s);
         return st;
     }
@@ -336,6 +341,27 @@ static bool on_pareto_csv(const lpnas_candidate *c, size_t n, size_t i)
         if (c[j].status == LPNAS_CAND_OK && lpnas_dominates(&c[j].outcome.point, &c[i].outcome.point, 3))
             return false;
     return true;
+}
+
+lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **out)
+{
+    bool dist = o->transport && o->transport->size > 1;
+    if (dist && o->transport->rank != 0)
+        return lpnas_search_create_worker(o, out);
+    lpnas_status st = create_leader(o, out);
+    if (dist) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", lpnas_last_error());
+        lpnas_status ss = lpnas_search_share(*out, o, st);
+        if (st) /* keep rank 0's own reason */
+            return lpnas_fail(st, "%s", msg);
+        if (ss) {
+            lpnas_search_free(*out);
+            *out = NULL;
+            return ss;
+        }
+    }
+    return st;
 }
 
 /* The best candidate's models become best.lpm and best.fp32.lpm, and
@@ -396,6 +422,8 @@ static lpnas_status keep_best_model(lpnas_search *s)
 
 lpnas_status lpnas_search_run(lpnas_search *s)
 {
+    if (!s->runner)
+        return lpnas_search_serve(s);
     lpnas_status st = lpnas_runner_run(s->runner);
     if (st == LPNAS_OK || st == LPNAS_ERR_STOPPED) {
         char msg[1024];
@@ -411,12 +439,17 @@ lpnas_status lpnas_search_run(lpnas_search *s)
 
 void lpnas_search_request_stop(lpnas_search *s)
 {
-    lpnas_runner_request_stop(s->runner);
+    atomic_store(&s->stop, 1);
+    if (s->runner)
+        lpnas_runner_request_stop(s->runner);
 }
 
 void lpnas_search_summarize(const lpnas_search *s, lpnas_search_summary *out)
 {
     memset(out, 0, sizeof *out);
+    out->id = -1;
+    if (!s->runner) /* another rank: rank 0 has the results */
+        return;
     const lpnas_candidate *c;
     size_t n = lpnas_runner_candidates(s->runner, &c);
     for (size_t i = 0; i < n; i++) {
@@ -441,13 +474,15 @@ void lpnas_search_free(lpnas_search *s)
     if (!s)
         return;
     lpnas_runner_free(s->runner);
+    lpnas_search_free_worker(s);
+    free(s->config);
     free(s);
 }
 
 lpnas_status lpnas_search_rows(const lpnas_search *s, lpnas_search_row **rows, size_t *n)
 {
-    const lpnas_candidate *c;
-    size_t m = lpnas_runner_candidates(s->runner, &c);
+    const lpnas_candidate *c = NULL;
+    size_t m = s->runner ? lpnas_runner_candidates(s->runner, &c) : 0;
     lpnas_search_row *r = calloc(m + 1, sizeof *r);
     if (!r)
         return lpnas_fail(LPNAS_ERR_NOMEM, "search rows: out of memory");

@@ -17,6 +17,12 @@
 #include "lpnas/plot.h"
 #include "heldout.h"
 
+#ifdef LPNAS_WITH_MPI
+static const char mpi_note[] = "this build has MPI";
+#else
+static const char mpi_note[] = "not in this build: make MPI=1";
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -44,6 +50,9 @@ static void usage(FILE *f)
             "  --evaluations N       candidates to train (default 20)\n"
             "  --warmup-steps N      FP32 steps per candidate (default 120)\n"
             "  --finetune-steps N    steps in the policy per candidate (default 40)\n"
+            "  --train-batch N       tiles per training step (default 16)\n"
+            "  --search-batch N      candidates asked at a time (default 4); the rows depend on it, never on\n"
+            "                        --workers or the number of ranks; use >= all workers of all ranks\n"
             "  --workers N           threads (default: all cores)\n"
             "  --seed N              (default 1)\n"
             "  --out DIR             results.csv, pareto.csv, best.lpm, best.onnx, pareto.png, masks.png, report.md,\n"
@@ -59,11 +68,18 @@ static void usage(FILE *f)
             "                        checkpoint is below the median of earlier ones (default on)\n"
             "  --prune-warmup N      first checkpoint, in warm-up steps (default 40; then every 20)\n"
             "  --prune-startup N     finished candidates before any pruning (default 5)\n"
+            "  --async               hand out candidates as workers free up (no batch barrier): faster on\n"
+            "                        many ranks, but the rows then depend on timing (docs/distributed.md)\n"
             "  --help                this text\n"
+            "\n"
+            "Many machines: mpirun -np N vessel_search ... runs one search on N ranks (%s);\n"
+            "rank 0 writes --out, the other ranks get the data by MPI and evaluate (--workers threads\n"
+            "each). See docs/distributed.md.\n"
             "\n"
             "Ctrl-C stops after saving; --resume continues. Exit: 0 done, 1 error, 2 bad options,\n"
             "3 interrupted (resumable), 4 stopped before the budget (too many infeasible or duplicate\n"
-            "proposals; the reason is printed), 5 an output file could not be written (named; resumable).\n");
+            "proposals; the reason is printed), 5 an output file could not be written (named; resumable).\n",
+            mpi_note);
 }
 
 /* Read in the handler: a lock-free atomic pointer (a plain one may be torn
@@ -86,9 +102,14 @@ static void progress(void *user, const lpnas_search_progress *p)
     char eta[32] = "?";
     if (isfinite(p->eta_seconds))
         snprintf(eta, sizeof eta, "%.0fm%02.0fs", floor(p->eta_seconds / 60), fmod(p->eta_seconds, 60));
-    fprintf(stderr, "%strained %d/%d  infeasible %d  duplicates %d  failed %d  best %.4f  %.0f/h  ETA %s%s",
+    /* per rank: trained so far + evaluating now */
+    char ranks[512] = "";
+    for (int k = 0, n = 0; p->ranks > 1 && k < p->ranks && n < (int)sizeof ranks - 40; k++)
+        n += snprintf(ranks + n, sizeof ranks - (size_t)n, "%s%d:%d+%d", k ? " " : "  ranks ", k, p->rank_evaluated[k],
+                      p->rank_busy[k]);
+    fprintf(stderr, "%strained %d/%d  infeasible %d  duplicates %d  failed %d  best %.4f  %.1f/min  ETA %s%s%s",
             tty ? "\r" : "", p->evaluated, p->budget, p->infeasible, p->duplicates, p->failed,
-            isfinite(p->best) ? p->best : 0.0, p->evals_per_hour, eta, tty ? "   " : "\n");
+            isfinite(p->best) ? p->best : 0.0, p->per_minute, eta, ranks, tty ? "   " : "\n");
 }
 
 static int parse_num(const char *s, double lo, double hi, double *v)
@@ -327,6 +348,30 @@ static int write_outputs(const char *out, const lpnas_search_options *o, lpnas_s
     return bad;
 }
 
+/* A rank other than 0: the data, the split and the work come from rank 0;
+ * nothing is written here but a scratch folder under $TMPDIR. */
+static int run_other_rank(lpnas_search_options *o, lpnas_transport *t)
+{
+    lpnas_search *s = NULL;
+    int rc = 1;
+    if (lpnas_search_create(o, &s)) {
+        fprintf(stderr, "vessel_search rank %d (%s): %s\n", t->rank, t->host, lpnas_last_error());
+        goto done;
+    }
+    atomic_store(&running, s);
+    if (interrupted) /* the handler is installed in main, before this rank existed */
+        lpnas_search_request_stop(s);
+    lpnas_status st = lpnas_search_run(s);
+    atomic_store(&running, NULL);
+    if (st && st != LPNAS_ERR_INTERRUPTED)
+        fprintf(stderr, "vessel_search rank %d (%s): %s\n", t->rank, t->host, lpnas_last_error());
+    rc = st == LPNAS_OK ? 0 : st == LPNAS_ERR_INTERRUPTED ? 3 : 1;
+done:
+    lpnas_search_free(s);
+    lpnas_transport_free(t);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     lpnas_search_options o;
@@ -376,6 +421,7 @@ int main(int argc, char **argv)
         }
         else if (!strcmp(a, "--prune")) o.prune = true;
         else if (!strcmp(a, "--no-prune")) o.prune = false;
+        else if (!strcmp(a, "--async")) o.async = true;
         else if (!strcmp(a, "--strategy") && has) {
             const char *sname = argv[++i];
             if (!strcmp(sname, "random")) o.strategy = LPNAS_SEARCH_RANDOM;
@@ -402,6 +448,8 @@ int main(int argc, char **argv)
         INT("--warmup-steps", 1, 1e7, o.warmup_steps = (int)v)
         INT("--finetune-steps", 0, 1e7, o.finetune_steps = (int)v)
         INT("--workers", 1, 256, o.workers = (int)v)
+        INT("--train-batch", 1, 1024, o.batch = (int)v)
+        INT("--search-batch", 1, 1024, o.search_batch = (int)v)
         INT("--seed", 0, 1e15, o.seed = (uint64_t)v)
         INT("--prune-warmup", 1, 1e7, o.prune_warmup = (int)v)
         INT("--prune-startup", 1, 1e6, o.prune_startup = (int)v)
@@ -434,6 +482,20 @@ int main(int argc, char **argv)
         o.space.n_widths = k;
     }
     tty = isatty(2);
+    lpnas_transport *t = NULL;
+    int rank = 0;
+#ifdef LPNAS_WITH_MPI
+    /* MPI only when started by a launcher (mpirun, srun): a plain run stays
+     * a one-process search and needs no MPI runtime */
+    if (getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("PMI_SIZE")) {
+        if (lpnas_transport_mpi_create(&argc, &argv, &t)) {
+            fprintf(stderr, "vessel_search: %s\n", lpnas_last_error());
+            return 1;
+        }
+        rank = t->rank;
+        o.transport = t;
+    }
+#endif
     /* from here on Ctrl-C (or SIGTERM) is an orderly stop, whatever is running */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -441,6 +503,13 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (t && t->size > 1 && (valdir || testdir)) { /* the other ranks receive only the training data */
+        if (rank == 0)
+            fprintf(stderr, "vessel_search: --val and --test are not supported under mpirun yet; run them in one process\n");
+        return 2;
+    }
+    if (rank > 0)
+        return run_other_rank(&o, t);
     lpnas_dataset *d = NULL, *dv = NULL, *dt = NULL;
     lpnas_latency_model *m = NULL;
     int *tr = NULL, *va = NULL, nt, nv, rc = 1;
@@ -490,8 +559,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "vessel_search: %s\n", lpnas_last_error());
         goto done;
     }
-    fprintf(stderr, "vessel_search: %d training and %d validation tiles, policy %s, mode %s, budget %.2f ms, %d workers -> %s\n",
-            nt, nv, policy, o.mode == LPNAS_MODE_ALIGNED ? "aligned" : "posthoc", o.budget_ms, o.workers, out);
+    fprintf(stderr, "vessel_search: %d training and %d validation tiles, policy %s, mode %s, budget %.2f ms, %d workers%s%s -> %s\n",
+            nt, nv, policy, o.mode == LPNAS_MODE_ALIGNED ? "aligned" : "posthoc", o.budget_ms, o.workers,
+            t && t->size > 1 ? " on each of the ranks" : "", o.async ? ", async" : "", out);
+    if (t && t->size > 1)
+        fprintf(stderr, "vessel_search: %d ranks; rank 0 on %s\n", t->size, t->host);
     fprintf(stderr, "vessel_search: latency source: %s\n", lpnas_latency_source(m));
     print_header(&o, d, dv ? dv : d, tr, nt, va, nv, dt, how);
     atomic_store(&running, s);
@@ -543,5 +615,6 @@ done:
     lpnas_dataset_free(dv);
     lpnas_dataset_free(dt);
     free(tr), free(va);
+    lpnas_transport_free(t);
     return rc;
 }

@@ -5,6 +5,7 @@
 #ifndef LPNAS_DATA_H
 #define LPNAS_DATA_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lpnas/core.h"
@@ -60,6 +61,12 @@ lpnas_status lpnas_dataset_split_scenes(const lpnas_dataset *d, const char *dir,
 lpnas_status lpnas_dataset_value_range(const lpnas_dataset *d, const int *idx, int n, float *lo, float *hi);
 /* Per-channel mean and standard deviation over the listed tiles. */
 lpnas_status lpnas_dataset_channel_stats(const lpnas_dataset *d, const int *idx, int n, float *mean, float *std);
+
+/* The whole data set as one malloc'ed buffer (free it) and back, e.g. to
+ * broadcast it to the ranks of a distributed search. Native layout: only
+ * between processes of the same build. */
+lpnas_status lpnas_dataset_pack(const lpnas_dataset *d, void **buf, size_t *n);
+lpnas_status lpnas_dataset_unpack(const void *buf, size_t n, lpnas_dataset **out);
 
 /* PNG output for people to look at. */
 lpnas_status lpnas_png_write_rgb(const char *path, const uint8_t *rgb, int w, int h);

@@ -6,6 +6,7 @@
 #include "lpnas/arch.h"
 #include "lpnas/train.h"
 #include "lpnas/latency.h"
+#include "lpnas/transport.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,9 @@ typedef struct {
     double evals_per_hour;
     double eta_seconds;    /* NaN while unknown */
     int pruned;            /* stopped early by the pruner (counted in evaluated) */
+    double per_minute;     /* candidates trained per minute so far */
+    int ranks;             /* processes taking part (1: threads in one process) */
+    const int *rank_evaluated, *rank_busy; /* per rank: trained so far, evaluating now */
 } lpnas_search_progress;
 
 typedef struct {
@@ -92,6 +96,12 @@ typedef struct {
     int prune_warmup, prune_interval, prune_startup;
     void (*progress)(void *user, const lpnas_search_progress *p);
     void *user;
+    /* Distributed (docs/distributed.md): every rank calls lpnas_search_create
+     * and lpnas_search_run with the same options; only rank 0 needs data,
+     * train, val and latency (the data set is broadcast) and writes out_dir.
+     * NULL: threads in this process. */
+    lpnas_transport *transport;
+    bool async;                      /* no batch barrier: faster, rows depend on timing */
 } lpnas_search_options;
 
 typedef struct {
@@ -113,7 +123,10 @@ lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **o
  * LPNAS_ERR_STOPPED when it ended before the budget (too many infeasible or
  * duplicate proposals; the message says which); the best model is kept as
  * for a finished search. LPNAS_ERR_IO when a file could not be written
- * (e.g. a full disk): everything finished before is saved and resumable. */
+ * (e.g. a full disk): everything finished before is saved and resumable.
+ * On a rank other than 0 of a distributed search: evaluates what rank 0
+ * sends until rank 0 ends the search (LPNAS_OK), or refuses (LPNAS_ERR_ARG)
+ * when its options differ from rank 0's. */
 lpnas_status lpnas_search_run(lpnas_search *s);
 void lpnas_search_request_stop(lpnas_search *s); /* async-signal-safe */
 void lpnas_search_summarize(const lpnas_search *s, lpnas_search_summary *out);
