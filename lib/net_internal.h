@@ -90,5 +90,13 @@ bool lpnas_net_quant_ready(const lpnas_net *net);
 void lpnas_net_quantize_weights(lpnas_net *net, const lpnas_policy *policy);
 void lpnas_net_forward_int(lpnas_net *net, int n, const lpnas_policy *policy);
 void lpnas_net_quant_free(lpnas_net *net);
+/* For the QDQ exporter, after lpnas_net_fold in an integer policy: true if
+ * node i's output is an integer tensor (the last node of a conv's fused
+ * group, or any other node), with its scale and zero point; node 0 too. */
+bool lpnas_net_int_tensor(lpnas_net *net, int i, float *scale, int32_t *zp);
+/* Conv/deconv node i: weight codes (the folded layout), int32 bias codes,
+ * per-output-channel weight scales, and the input tensor's scale. */
+void lpnas_net_int_weights(const lpnas_net *net, int i, const int8_t **qw, const int32_t **qb, const float **ws,
+                           float *s_in);
 
 #endif

@@ -373,8 +373,12 @@ void lpnas_net_forward_int(lpnas_net *net, int n, const lpnas_policy *policy)
                 double six = r.zp + nearbyint(6.0 / so);
                 r.hi = six < amax ? (int32_t)six : amax;
             }
-            for (int c = 0; c < nd->c; c++)
-                q->rq[c] = lpnas_rq_make(f->requant, (double)q->scale[src] * q->ws[s->fb + (size_t)c] / so);
+            for (int c = 0; c < nd->c; c++) {
+                /* ONNX Runtime forms the multiplier in binary32: (s_x * s_w) / s_y */
+                double m = f->requant == LPNAS_REQUANT_ORT ? (double)((q->scale[src] * q->ws[s->fb + (size_t)c]) / so)
+                                                           : (double)q->scale[src] * q->ws[s->fb + (size_t)c] / so;
+                q->rq[c] = lpnas_rq_make(f->requant, m);
+            }
             if (nd->kind == LPNAS_NODE_CONV) {
                 lpnas_conv_params p = lpnas_net_conv_params(nd);
                 lpnas_conv2d_int_forward(y, x, q->zp[src], q->qw + s->fw, q->qb + s->fb, q->rq, r, sh, nd->c, &p,
@@ -433,4 +437,28 @@ lpnas_status lpnas_net_act_quant(const lpnas_net *net, int node, float *scale, i
     *scale = net->quant->scale[node];
     *zp = net->quant->zp[node];
     return LPNAS_OK;
+}
+
+bool lpnas_net_int_tensor(lpnas_net *net, int i, float *scale, int32_t *zp)
+{
+    if (!net->quant)
+        return false;
+    make_alias(net);
+    int a = net->alias[i];
+    /* the group of conv a ends at its last aliased node */
+    for (int j = i + 1; j < net->g.count && j <= i + 2; j++)
+        if (net->alias[j] == a)
+            return false;
+    *scale = net->quant->scale[a];
+    *zp = net->quant->zp[a];
+    return true;
+}
+
+void lpnas_net_int_weights(const lpnas_net *net, int i, const int8_t **qw, const int32_t **qb, const float **ws,
+                           float *s_in)
+{
+    const struct lpnas_net_quant *q = net->quant;
+    const lpnas_net_slots *s = &net->s[i];
+    *qw = q->qw + s->fw, *qb = q->qb + s->fb, *ws = q->ws + s->fb;
+    *s_in = q->scale[net->alias[net->g.node[i].in[0]]];
 }

@@ -117,12 +117,12 @@ START_TEST(small_ops_against_reference)
         size_t plane = i / 96, oy = (i % 96) / 12, ox = i % 12;
         ck_assert_int_eq(y[i], x[plane * 24 + (oy / 2) * 6 + ox / 2]);
     }
-    /* add, float rule: sa (a - za) + sb (b - zb) over so, nearest even */
+    /* add, float rule: DQ, add, Q in binary32 */
     lpnas_qrange r = {-3, -128, 127};
     lpnas_add_int_forward(y, x, 0.02f, 5, z, 0.03f, -9, 0.04f, r, LPNAS_REQUANT_ORT, n);
     for (size_t i = 0; i < n; i++) {
-        float v = (0.02f / 0.04f) * (float)(x[i] - 5) + (0.03f / 0.04f) * (float)(z[i] + 9);
-        double c = nearbyint(v) - 3;
+        float v = (float)(x[i] - 5) * 0.02f + (float)(z[i] + 9) * 0.03f;
+        double c = nearbyint(v / 0.04f) - 3;
         ck_assert_int_eq(y[i], (int8_t)(c > 127 ? 127 : c < -128 ? -128 : c));
     }
     /* add, TFLite rule: within one code of the exact rescaled sum */
@@ -144,7 +144,7 @@ START_TEST(small_ops_against_reference)
     for (int b = 0; b < 2; b++)
         for (size_t i = 0; i < n / 2; i++) {
             ck_assert_int_eq(y[b * n + i], x[b * n / 2 + i]);
-            float c = nearbyintf((0.05f / 0.1f) * (float)z[b * n / 2 + i]) + 2;
+            float c = nearbyintf((float)z[b * n / 2 + i] * 0.05f / 0.1f) + 2;
             ck_assert_int_eq(y[b * n + n / 2 + i], (int8_t)c);
         }
     /* logistic table: code 0 at zp is 0.5 -> 0; large inputs saturate at 127 */
