@@ -274,6 +274,32 @@ START_TEST(integer_policies_train_what_they_deploy)
 }
 END_TEST
 
+/* train_segmenter in the integer presets: the same last line as for the
+ * float policies; bad integer options refused with status 2. */
+START_TEST(train_segmenter_integer_policies)
+{
+    const char *pols[] = {"int8", "int8-pow2", "w4a8"};
+    for (int k = 0; k < 3; k++) {
+        char args[256], last[512];
+        snprintf(args, sizeof args,
+                 "--preset tiny --tiles 24 --warmup-steps 3 --finetune-steps 2 --batch 4 --calib %s --calib-tiles 8 "
+                 "--policy %s",
+                 k == 0 ? "minmax" : k == 1 ? "percentile" : "mse", pols[k]);
+        ck_assert_int_eq(lpnas_test_program_last_line("train_segmenter", args, last, sizeof last), 0);
+        double f, ph, al, v;
+        long params, skipped;
+        ck_assert_msg(sscanf(last, "miou_fp32=%lf miou_posthoc=%lf miou_aligned=%lf vessel_iou_aligned=%lf "
+                                   "params=%ld skipped_steps=%ld",
+                             &f, &ph, &al, &v, &params, &skipped) == 6,
+                      "%s: last line '%s'", pols[k], last);
+        ck_assert(ph >= 0 && ph <= 1 && al >= 0 && al <= 1);
+    }
+    static const lpnas_program_case RUNS[] = {
+        {"--calib kl", 2}, {"--calib-tiles 0", 2}, {"--policy file:/nonexistent.policy", 2}, {"--policy int9", 2}};
+    lpnas_test_program_statuses("train_segmenter", RUNS, sizeof RUNS / sizeof RUNS[0]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("qnet");
@@ -281,6 +307,7 @@ static Suite *suite(void)
     tcase_add_test(t, conv_int_against_reference);
     tcase_add_test(t, small_ops_against_reference);
     tcase_add_test(t, integer_policies_train_what_they_deploy);
+    tcase_add_test(t, train_segmenter_integer_policies);
     suite_add_tcase(s, t);
     return s;
 }
