@@ -2,7 +2,7 @@
 # Installs the Debian packages liblpnas needs (build, tests, fuzzing).
 # Works as root (Debian containers have no sudo) and as a user with sudo.
 set -eu
-PACKAGES="build-essential pkg-config libopenblas-dev libpng-dev zlib1g-dev check clang libclang-rt-14-dev"
+PACKAGES="build-essential pkg-config libopenblas-dev libpng-dev zlib1g-dev check clang libclang-rt-14-dev openmpi-bin libopenmpi-dev"
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=
 elif command -v sudo >/dev/null 2>&1; then
