@@ -6,6 +6,7 @@
 #include "lpnas/core.h"
 #include "lpnas/fp16.h"
 #include "lpnas/policy.h"
+#include "lpnas/quant.h"
 #include "lpnas/scaler.h"
 #include "lpnas/layers.h"
 #include "lpnas/latency.h"
