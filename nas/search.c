@@ -5,7 +5,8 @@
  *      with its reason, never trained;
  *   2. FP32 warm-up, then FP32 and post-hoc mIoU in the policy;
  *   3. (aligned mode) fine-tuning in the policy with loss scaling, aligned mIoU;
- *   4. objectives: mIoU (aligned, or FP32 in posthoc mode), latency, parameters;
+ *   4. objectives: mIoU (aligned, or FP32 in posthoc mode), latency, model
+ *      size in bytes (weights at each stage's format, lpnas_arch_weight_bytes);
  *      fitness: mIoU minus a penalty for latency over the budget. */
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "base/error.h"
 #include "lpnas/model.h"
+#include "lpnas/quant.h"
 #include "nas/runner_internal.h"
 #include "nas/space.h"
 
@@ -46,6 +48,42 @@ void lpnas_search_options_default(lpnas_search_options *o)
     o->crossover_prob = 0.25;
 }
 
+/* Bits of a weight in the policy's own format: the integer format's width,
+ * 32 for fp32, 16 for the binary16 policies. */
+static int policy_weight_bits(const lpnas_policy *p)
+{
+    lpnas_int_format f;
+    if (lpnas_policy_is_integer(p) && !lpnas_policy_int_format(p, &f))
+        return f.weight_bits == 4 || f.weight_bits == 8 ? f.weight_bits : 8;
+    return lpnas_policy_is_fp32(p) ? 32 : 16;
+}
+
+/* A candidate's model size in bytes (its third objective). */
+static double weight_bytes(const lpnas_search *s, const lpnas_genome *g)
+{
+    lpnas_arch a;
+    long long b = 0;
+    lpnas_space_decode(&s->space, g, &a, NULL);
+    if (lpnas_arch_weight_bytes(&a, policy_weight_bits(s->o.policy), &b))
+        return INFINITY; /* cannot happen for a decoded genome */
+    return (double)b;
+}
+
+/* The latency of a decoded candidate with its per-stage weight bits. */
+static lpnas_status candidate_latency(const lpnas_search_options *o, const lpnas_arch *a, const lpnas_layer_list *l,
+                                      double *ms)
+{
+    int *bits = malloc((l->count ? l->count : 1) * sizeof *bits);
+    if (!bits)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
+    lpnas_status e = lpnas_arch_layer_wbits(a, lpnas_dataset_height(o->data), lpnas_dataset_width(o->data), bits,
+                                            l->count);
+    if (!e)
+        e = lpnas_latency_estimate_wbits(o->latency, l, bits, NULL, ms);
+    free(bits);
+    return e;
+}
+
 static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
 {
     lpnas_search *s = ctx;
@@ -60,7 +98,7 @@ static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
     if (!e)
         e = lpnas_arch_layers(&a, h, w, &l);
     if (!e) {
-        e = lpnas_latency_estimate(o->latency, &l, NULL, &c->latency_ms);
+        e = candidate_latency(o, &a, &l, &c->latency_ms);
         lpnas_layer_list_free(&l);
     }
     if (e) { /* e.g. a LUT without this layer: a clear error, the search stops */
@@ -71,13 +109,16 @@ static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
     double over_lat = c->latency_ms / o->budget_ms - 1 - o->latency_slack;
     double over_par = (double)c->params / (double)o->max_params - 1;
     double over_mem = (double)c->peak_bytes / (double)o->max_peak_bytes - 1;
-    *feasible = over_lat <= 0 && over_par <= 0 && over_mem <= 0;
+    double wb = weight_bytes(s, &c->genome);
+    double over_wb = o->max_weight_bytes > 0 ? wb / (double)o->max_weight_bytes - 1 : 0;
+    *feasible = over_lat <= 0 && over_par <= 0 && over_mem <= 0 && over_wb <= 0;
     if (!*feasible) {
-        snprintf(c->reason, sizeof c->reason, "%s%s%s", over_lat > 0 ? "latency over budget; " : "",
-                 over_par > 0 ? "too many parameters; " : "", over_mem > 0 ? "activations exceed memory" : "");
-        c->outcome.point.violation = fmax(over_lat, 0) + fmax(over_par, 0) + fmax(over_mem, 0);
+        snprintf(c->reason, sizeof c->reason, "%s%s%s%s", over_lat > 0 ? "latency over budget; " : "",
+                 over_par > 0 ? "too many parameters; " : "", over_mem > 0 ? "activations exceed memory; " : "",
+                 over_wb > 0 ? "weights exceed the size budget" : "");
+        c->outcome.point.violation = fmax(over_lat, 0) + fmax(over_par, 0) + fmax(over_mem, 0) + fmax(over_wb, 0);
         c->outcome.point.obj[1] = c->latency_ms;
-        c->outcome.point.obj[2] = (double)c->params;
+        c->outcome.point.obj[2] = wb;
     }
     return LPNAS_OK;
 }
@@ -155,7 +196,7 @@ static void score(void *ctx, lpnas_candidate *c)
     c->outcome.fitness = c->status == LPNAS_CAND_OK ? q - o->latency_penalty * excess : -INFINITY;
     c->outcome.point.obj[0] = c->status == LPNAS_CAND_OK ? -q : 0;
     c->outcome.point.obj[1] = c->latency_ms;
-    c->outcome.point.obj[2] = (double)c->params;
+    c->outcome.point.obj[2] = weight_bytes(s, &c->genome); /* NSGA-II's third objective: model size */
     c->outcome.point.violation = excess;
 }
 
@@ -182,6 +223,8 @@ lpnas_status lpnas_search_create(const lpnas_search_options *o, lpnas_search **o
                           lpnas_dataset_channels(o->val_data), lpnas_dataset_height(o->val_data),
                           lpnas_dataset_width(o->val_data), lpnas_dataset_channels(o->data),
                           lpnas_dataset_height(o->data), lpnas_dataset_width(o->data));
+    if (o->max_weight_bytes < 0)
+        return lpnas_fail(LPNAS_ERR_ARG, "search: max weight bytes %lld (need >= 0; 0: no budget)", o->max_weight_bytes);
     if (!(o->crossover_prob >= 0 && o->crossover_prob <= 1))
         return lpnas_fail(LPNAS_ERR_ARG, "search: crossover probability %g (need 0..1)", o->crossover_prob);
     lpnas_search *s = calloc(1, sizeof *s);

@@ -26,6 +26,11 @@ typedef struct {
     int max_dec_blocks;   /* 1..2 */
     double lrs[8];        /* learning rates searched; default 1e-3, 2e-3, 3e-3, 5e-3 */
     int n_lrs;
+    /* Per-stage weight-format genes (mixed precision): the formats the device
+     * allows. 0 (default): no genes, every stage has the policy's format and
+     * strings carry no suffix; 1: that format everywhere; 2..4: searched. */
+    lpnas_wfmt wfmts[LPNAS_WFMT_COUNT];
+    int n_wfmts;
 } lpnas_space_options;
 
 /* Training hyper-parameters searched alongside the architecture. */
@@ -78,6 +83,7 @@ typedef struct {
     const char *out_dir;             /* results.csv, pareto.csv, best.lpm, search.state */
     bool resume;
     bool raw_inputs;                 /* no input normalization: the network sees raw sensor values */
+    long long max_weight_bytes;      /* model size budget (lpnas_arch_weight_bytes; default 0: none) */
     double crossover_prob;           /* evolution: share of children that recombine two tournament
                                       * winners (stage genes travel together), then mutate; default 0.25 */
     void (*progress)(void *user, const lpnas_search_progress *p);
