@@ -17,6 +17,7 @@
 #include "lpnas/model.h"
 #include "lpnas/onnx.h"
 #include "lpnas/search.h"
+#include "lpnas/device.h"
 #include "lpnas/plot.h"
 
 #endif

@@ -32,8 +32,13 @@ static void usage(FILE *f)
             "  --test DIR            held-out tiles: the final Pareto front and the best candidate are judged\n"
             "                        on them (FP32, post-hoc, aligned), never used for any choice\n"
             "  --tiles N             synthetic tiles when no --data (default 600)\n"
-            "  --policy NAME         fp32, ieee-fp16, myriadx (default), myriadx-fp16acc\n"
-            "  --lut FILE            latency LUT instead of the built-in Myriad X model\n"
+            "  --policy NAME         fp32, ieee-fp16, myriadx (default), myriadx-fp16acc, int8, int8-pow2, w4a8\n"
+            "  --lut FILE            latency LUT instead of the device's built-in model\n"
+            "  --device NAME         myriadx (default: binary16, calibrated model) or imx8mp (i.MX 8M Plus\n"
+            "                        NPU: integer policies, weights w8/w4, UNCALIBRATED model; default\n"
+            "                        policy int8): selects the latency model and the allowed weight formats\n"
+            "  --mixed-precision     search a weight format per encoder stage among the device's formats\n"
+            "  --max-weight-bytes N  model size budget in bytes (weights at their formats; default: none)\n"
             "  --budget-ms X         latency budget incl. 2 ms per-inference overhead (default 3.5)\n"
             "  --max-params N        parameter budget (default 120000)\n"
             "  --strategy NAME       random, evolution (default), nsga2\n"
@@ -287,7 +292,9 @@ int main(int argc, char **argv)
     o.budget_ms = 3.5, o.max_params = 120000, o.population = 8, o.evaluations = 20;
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     o.workers = nproc > 0 && nproc < 64 ? (int)nproc : 1;
-    const char *data = NULL, *lut = NULL, *policy = "myriadx", *out = "out/search", *valdir = NULL, *testdir = NULL;
+    const char *device = "myriadx";
+    bool mixed = false;
+    const char *data = NULL, *lut = NULL, *policy = NULL, *out = "out/search", *valdir = NULL, *testdir = NULL;
     double tiles = 600, v;
     int max_width = 0;
     for (int i = 1; i < argc; i++) {
@@ -309,6 +316,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--data") && has) data = argv[++i];
         else if (!strcmp(a, "--lut") && has) lut = argv[++i];
         else if (!strcmp(a, "--policy") && has) policy = argv[++i];
+        else if (!strcmp(a, "--device") && has) device = argv[++i];
+        else if (!strcmp(a, "--mixed-precision")) mixed = true;
         else if (!strcmp(a, "--out") && has) out = argv[++i];
         else if (!strcmp(a, "--resume")) o.resume = true;
         else if (!strcmp(a, "--raw-inputs")) o.raw_inputs = true;
@@ -343,6 +352,7 @@ int main(int argc, char **argv)
         NUM("--tiles", 8, 1000000, tiles = v)
         NUM("--budget-ms", 0.001, 1e6, o.budget_ms = v)
         NUM("--max-params", 1, 1e9, o.max_params = (long long)v)
+        NUM("--max-weight-bytes", 1, 1e12, o.max_weight_bytes = (long long)v)
         NUM("--population", 2, 4096, o.population = (int)v)
         NUM("--evaluations", 1, 1000000, o.evaluations = (int)v)
         NUM("--warmup-steps", 1, 1e7, o.warmup_steps = (int)v)
@@ -357,9 +367,29 @@ int main(int argc, char **argv)
         }
 #undef NUM
     }
+    lpnas_device dev;
+    if (lpnas_device_parse(device, &dev)) {
+        fprintf(stderr, "vessel_search: --device: %s\n", lpnas_last_error());
+        return 2;
+    }
+    if (!policy)
+        policy = lpnas_device_default_policy(dev);
     if (lpnas_policy_get(policy, &o.policy)) {
         fprintf(stderr, "vessel_search: --policy: %s\n", lpnas_last_error());
         return 2;
+    }
+    if (!lpnas_device_accepts_policy(dev, o.policy)) {
+        fprintf(stderr, "vessel_search: --policy '%s': not a number format of --device %s (%s)\n", policy, device,
+                dev == LPNAS_DEVICE_IMX8MP ? "an integer NPU: int8, int8-pow2, w4a8 or fp32" : "binary16 policies or fp32");
+        return 2;
+    }
+    if (mixed) {
+        o.space.n_wfmts = lpnas_device_wfmts(dev, o.space.wfmts);
+        if (o.space.n_wfmts < 2) {
+            fprintf(stderr, "vessel_search: --mixed-precision: --device %s runs one weight format (%s); nothing to choose\n",
+                    device, lpnas_wfmt_name(o.space.wfmts[0]));
+            return 2;
+        }
     }
     if (o.sample > o.population)
         o.sample = o.population;
@@ -394,7 +424,7 @@ int main(int argc, char **argv)
         }
     }
     lpnas_search *s = NULL;
-    if (lut ? lpnas_lut_load(lut, &m) : lpnas_latency_model_myriadx(NULL, &m)) {
+    if (lut ? lpnas_lut_load(lut, &m) : lpnas_device_latency_model(dev, &m)) {
         fprintf(stderr, "vessel_search: %s%s\n", lut ? "--lut: " : "", lpnas_last_error());
         goto done;
     }
