@@ -1,0 +1,242 @@
+/* Mixed precision (issue 18): weight-format suffixes in architecture strings
+ * round-trip and are refused by name when wrong; model size in bytes against
+ * a hand count; per-row weight bits; the i.MX 8M Plus model against its
+ * formula computed here; precision genes stay valid under mutation and
+ * crossover; device names, formats and policies. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "lpnas/device.h"
+#include "lpnas/quant.h"
+#include "nas/latency_internal.h"
+#include "nas/space.h"
+
+#define TINY "in3-c8x1k3-c16x1k3/down=conv,up=nearest,skip=concat,dec=1,act=relu"
+#define TINY_W4 "in3-c8x1k3-c16x1k3:w4/down=conv,up=nearest,skip=concat,dec=1,act=relu"
+
+START_TEST(suffix_round_trips)
+{
+    const char *ok[] = {TINY_W4, "in3-c16x2k3:w8-s24x1k5:w4-r32x1k3e2:f16/down=pool,up=bilinear,skip=add,dec=2,act=relu6"};
+    for (int i = 0; i < 2; i++) {
+        lpnas_arch a;
+        char buf[512];
+        ck_assert_int_eq(lpnas_arch_parse(ok[i], &a), LPNAS_OK);
+        lpnas_arch_format(&a, buf, sizeof buf);
+        ck_assert_str_eq(buf, ok[i]);
+    }
+    lpnas_arch a;
+    ck_assert_int_eq(lpnas_arch_parse(TINY_W4, &a), LPNAS_OK);
+    ck_assert_int_eq(a.stage[0].wfmt, LPNAS_WFMT_DEFAULT);
+    ck_assert_int_eq(a.stage[1].wfmt, LPNAS_WFMT_W4);
+    /* a format must follow ':'; no spelling for the default ("" never matches) */
+    ck_assert_int_eq(lpnas_arch_parse("in3-c8x1k3:w2/down=conv,up=nearest,skip=concat,dec=1,act=relu", &a),
+                     LPNAS_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "position 12"));
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "weight format"));
+    ck_assert_int_eq(lpnas_arch_parse("in3-c8x1k3:/down=conv,up=nearest,skip=concat,dec=1,act=relu", &a),
+                     LPNAS_ERR_FORMAT);
+    ck_assert_str_eq(lpnas_wfmt_name(LPNAS_WFMT_W8), "w8");
+    ck_assert_ptr_null(lpnas_wfmt_name((lpnas_wfmt)9));
+    lpnas_arch_parse(TINY, &a);
+    a.stage[0].wfmt = (lpnas_wfmt)7;
+    ck_assert_int_eq(lpnas_arch_check(&a), LPNAS_ERR_ARG);
+}
+END_TEST
+
+START_TEST(weight_bytes_by_hand)
+{
+    /* tiny: conv 3->8 k3 (216 weights), conv 8->16 k3 (1152), decoder conv
+     * 24->8 k3 (1728), head 8->1 (8); one 4-byte bias per output channel:
+     * 4 * (8 + 16 + 8 + 1) = 132. */
+    lpnas_arch a;
+    long long b;
+    ck_assert_int_eq(lpnas_arch_parse(TINY, &a), LPNAS_OK);
+    ck_assert_int_eq(lpnas_arch_weight_bytes(&a, 8, &b), LPNAS_OK);
+    ck_assert_int_eq(b, 216 + 1152 + 1728 + 8 + 132);
+    ck_assert_int_eq(lpnas_arch_weight_bytes(&a, 32, &b), LPNAS_OK);
+    ck_assert_int_eq(b, 4 * (216 + 1152 + 1728 + 8) + 132);
+    ck_assert_int_eq(lpnas_arch_weight_bytes(&a, 4, &b), LPNAS_OK);
+    ck_assert_int_eq(b, 108 + 576 + 864 + 4 + 132);
+    ck_assert_int_eq(lpnas_arch_parse(TINY_W4, &a), LPNAS_OK); /* stage 2 at 4 bits, the rest at 8 */
+    ck_assert_int_eq(lpnas_arch_weight_bytes(&a, 8, &b), LPNAS_OK);
+    ck_assert_int_eq(b, 216 + 576 + 1728 + 8 + 132);
+    ck_assert_int_eq(lpnas_arch_weight_bytes(&a, 6, &b), LPNAS_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "default bits 6"));
+}
+END_TEST
+
+START_TEST(layer_bits_follow_the_stages)
+{
+    lpnas_arch a;
+    lpnas_layer_list l;
+    ck_assert_int_eq(lpnas_arch_parse(TINY_W4, &a), LPNAS_OK);
+    ck_assert_int_eq(lpnas_arch_layers(&a, 16, 16, &l), LPNAS_OK);
+    int bits[64];
+    ck_assert_uint_le(l.count, 64);
+    ck_assert_int_eq(lpnas_arch_layer_wbits(&a, 16, 16, bits, l.count), LPNAS_OK);
+    int fours = 0;
+    for (size_t i = 0; i < l.count; i++) {
+        const lpnas_layer *y = &l.layers[i];
+        /* the stage-2 conv is the only one reading 8 channels and writing 16 */
+        bool s2 = y->op == LPNAS_OP_CONV && y->in_c == 8 && y->out_c == 16;
+        ck_assert_int_eq(bits[i], s2 ? 4 : 0);
+        fours += s2;
+    }
+    ck_assert_int_eq(fours, 1);
+    ck_assert_int_eq(lpnas_arch_layer_wbits(&a, 16, 16, bits, l.count - 1), LPNAS_ERR_ARG);
+    lpnas_layer_list_free(&l);
+}
+END_TEST
+
+/* The roofline of nas/latency_imx8mp.c, written out independently. */
+static double roof(double macs, double util, double bytes)
+{
+    double c = macs / (1.15e9 * util), t = bytes / 6.0e6;
+    return 0.015 + (c > t ? c : t);
+}
+
+START_TEST(imx8mp_formula_and_bits)
+{
+    lpnas_latency_model *m;
+    ck_assert_int_eq(lpnas_latency_model_imx8mp(NULL, &m), LPNAS_OK);
+    ck_assert_ptr_nonnull(strstr(lpnas_latency_source(m), "UNCALIBRATED"));
+    lpnas_layer_list l;
+    lpnas_layer_list_init(&l);
+    /* weight-bound: 1x1 conv 512->512 on one pixel; compute-bound: 3x3 conv 32->32 at 64x64 */
+    lpnas_layer fc = {LPNAS_OP_CONV, 1, 1, 512, 512, 1, 1, 1, LPNAS_ACT_RELU, 1};
+    lpnas_layer cv = {LPNAS_OP_CONV, 64, 64, 32, 32, 3, 1, 1, LPNAS_ACT_NONE, 1};
+    lpnas_layer bn = {LPNAS_OP_BN, 64, 64, 32, 32, 1, 1, 1, LPNAS_ACT_NONE, 1};
+    ck_assert_int_eq(lpnas_layer_list_push(&l, &fc), LPNAS_OK);
+    ck_assert_int_eq(lpnas_layer_list_push(&l, &cv), LPNAS_OK);
+    ck_assert_int_eq(lpnas_layer_list_push(&l, &bn), LPNAS_OK); /* folded into the conv */
+    double per[3], t8, t4, t0;
+    int b8[3] = {8, 8, 0}, b4[3] = {4, 4, 0};
+    ck_assert_int_eq(lpnas_latency_estimate_wbits(m, &l, b8, per, &t8), LPNAS_OK);
+    double w = 512.0 * 512;
+    ck_assert_double_eq_tol(per[0], roof(w, 0.25, 512 + 512 + w + 4 * 512), 1e-12);
+    double wc = 32.0 * 32 * 9;
+    ck_assert_double_eq_tol(per[1], roof(wc * 4096, 0.35, 2 * 4096.0 * 32 + wc + 4 * 32), 1e-12);
+    ck_assert(per[2] == 0);
+    ck_assert_double_eq_tol(t8, per[0] + per[1] + 0.4, 1e-12);
+    ck_assert_int_eq(lpnas_latency_estimate_wbits(m, &l, b4, per, &t4), LPNAS_OK);
+    ck_assert_double_eq_tol(per[0], roof(w, 0.25, 512 + 512 + w / 2 + 4 * 512), 1e-12);
+    ck_assert(t4 < t8); /* 4-bit weights halve the weight traffic */
+    /* the plain estimate is the device default (int8) */
+    ck_assert_int_eq(lpnas_latency_estimate(m, &l, NULL, &t0), LPNAS_OK);
+    ck_assert_double_eq_tol(t0, t8, 1e-12);
+    /* a measured entry overrides the roofline */
+    lpnas_lut_key k = lpnas_lut_key_of(&cv, false);
+    ck_assert_int_eq(lpnas_latency_model_put(m, &k, 1.25, 0, 1), LPNAS_OK);
+    ck_assert_int_eq(lpnas_latency_estimate_wbits(m, &l, b8, per, &t8), LPNAS_OK);
+    ck_assert(per[1] == 1.25);
+    ck_assert_int_eq(lpnas_lut_save(m, "/tmp/lpnas_test_imx8mp.lut"), LPNAS_ERR_UNSUPPORTED);
+    lpnas_imx8mp_options o = {-1};
+    lpnas_latency_model *bad = NULL;
+    ck_assert_int_eq(lpnas_latency_model_imx8mp(&o, &bad), LPNAS_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "overhead -1"));
+    lpnas_layer_list_free(&l);
+    lpnas_latency_model_free(m);
+}
+END_TEST
+
+START_TEST(precision_genes_stay_valid)
+{
+    lpnas_space_options so;
+    lpnas_space_options_default(&so);
+    so.n_wfmts = lpnas_device_wfmts(LPNAS_DEVICE_IMX8MP, so.wfmts);
+    ck_assert_int_eq(so.n_wfmts, 2);
+    lpnas_space s;
+    ck_assert_int_eq(lpnas_space_init(&s, &so), LPNAS_OK);
+    lpnas_space_ops ops = lpnas_space_operators(&s);
+    lpnas_rng r;
+    lpnas_rng_seed(&r, 7);
+    lpnas_genome a, b, c;
+    ops.random(ops.ctx, &r, &a);
+    ops.random(ops.ctx, &r, &b);
+    long w4 = 0, w8 = 0, changed = 0, n = 20000;
+    for (long i = 0; i < n; i++) {
+        char before[512], after[512];
+        lpnas_space_identity(&s, &a, before, sizeof before);
+        if (i % 3 == 2) {
+            ops.crossover(ops.ctx, &r, &a, &b, &c);
+            b = a, a = c;
+        } else {
+            ops.mutate(ops.ctx, &r, &a);
+        }
+        ck_assert(lpnas_space_valid(&s, &a));
+        lpnas_space_identity(&s, &a, after, sizeof after);
+        changed += strcmp(before, after) != 0;
+        /* every stage carries a suffix, and the string round-trips */
+        lpnas_arch x;
+        lpnas_space_decode(&s, &a, &x, NULL);
+        char text[512];
+        lpnas_arch_format(&x, text, sizeof text);
+        lpnas_arch y;
+        ck_assert_int_eq(lpnas_arch_parse(text, &y), LPNAS_OK);
+        for (int k = 0; k < x.stages; k++) {
+            ck_assert(x.stage[k].wfmt == LPNAS_WFMT_W8 || x.stage[k].wfmt == LPNAS_WFMT_W4);
+            ck_assert_int_eq(y.stage[k].wfmt, x.stage[k].wfmt);
+            w4 += x.stage[k].wfmt == LPNAS_WFMT_W4, w8 += x.stage[k].wfmt == LPNAS_WFMT_W8;
+        }
+    }
+    ck_assert_int_gt(w4, n / 4);
+    ck_assert_int_gt(w8, n / 4);
+    ck_assert_int_gt(changed, n * 9 / 10);
+    /* without precision genes no string has a suffix */
+    ck_assert_int_eq(lpnas_space_init(&s, NULL), LPNAS_OK);
+    ops = lpnas_space_operators(&s);
+    for (int i = 0; i < 1000; i++) {
+        char id[512];
+        ops.random(ops.ctx, &r, &a);
+        lpnas_space_identity(&s, &a, id, sizeof id);
+        ck_assert_ptr_null(strchr(id, ':'));
+    }
+    so.n_wfmts = 5;
+    ck_assert_int_eq(lpnas_space_init(&s, &so), LPNAS_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "5 weight formats"));
+}
+END_TEST
+
+START_TEST(devices)
+{
+    lpnas_device d;
+    ck_assert_int_eq(lpnas_device_parse("imx8mp", &d), LPNAS_OK);
+    ck_assert_int_eq(d, LPNAS_DEVICE_IMX8MP);
+    ck_assert_int_eq(lpnas_device_parse("tpu", &d), LPNAS_ERR_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "'tpu'"));
+    lpnas_wfmt f[LPNAS_WFMT_COUNT];
+    ck_assert_int_eq(lpnas_device_wfmts(LPNAS_DEVICE_MYRIADX, f), 1);
+    ck_assert_int_eq(f[0], LPNAS_WFMT_F16);
+    const lpnas_policy *i8, *mx, *f32;
+    ck_assert_int_eq(lpnas_policy_get("int8", &i8), LPNAS_OK);
+    ck_assert_int_eq(lpnas_policy_get("myriadx", &mx), LPNAS_OK);
+    ck_assert_int_eq(lpnas_policy_get("fp32", &f32), LPNAS_OK);
+    ck_assert(lpnas_device_accepts_policy(LPNAS_DEVICE_IMX8MP, i8));
+    ck_assert(!lpnas_device_accepts_policy(LPNAS_DEVICE_IMX8MP, mx));
+    ck_assert(!lpnas_device_accepts_policy(LPNAS_DEVICE_MYRIADX, i8));
+    ck_assert(lpnas_device_accepts_policy(LPNAS_DEVICE_MYRIADX, f32));
+    ck_assert_str_eq(lpnas_device_default_policy(LPNAS_DEVICE_IMX8MP), "int8");
+    lpnas_latency_model *m;
+    ck_assert_int_eq(lpnas_device_latency_model(LPNAS_DEVICE_MYRIADX, &m), LPNAS_OK);
+    ck_assert_ptr_nonnull(strstr(lpnas_latency_device(m), "Myriad X"));
+    lpnas_latency_model_free(m);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("mixed");
+    TCase *t = lpnas_tcase("mixed");
+    tcase_add_test(t, suffix_round_trips);
+    tcase_add_test(t, weight_bytes_by_hand);
+    tcase_add_test(t, layer_bits_follow_the_stages);
+    tcase_add_test(t, imx8mp_formula_and_bits);
+    tcase_add_test(t, precision_genes_stay_valid);
+    tcase_add_test(t, devices);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+LPNAS_TEST_MAIN(suite)
