@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "fp16/policy.h"
+#include "fp16/requant.h"
 
 bool lpnas_policy_is_integer(const lpnas_policy *p) { return p && p->storage == LPNAS_STORAGE_INT; }
 
@@ -204,8 +205,10 @@ int32_t lpnas_srdhm(int32_t a, int32_t b)
         return INT32_MAX; /* the one product that does not fit after doubling */
     int64_t ab = (int64_t)a * b;
     int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-    /* C division truncates toward zero, as gemmlowp's does: the nudge makes
-     * it round to nearest with ties away from zero on the doubled product */
+    /* C division truncates toward zero, as gemmlowp's does. With the nudge
+     * 2^30 a positive tie (ab = (k + 1/2) 2^31) goes up; with 1 - 2^30 a
+     * negative tie lands one short of the next multiple and truncates toward
+     * zero, i.e. also up: ties round toward +inf, everything else to nearest. */
     return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
 }
 
@@ -235,31 +238,8 @@ static int32_t clamp32(int64_t v, int32_t lo, int32_t hi) { return v < lo ? lo :
 
 int32_t lpnas_requant(lpnas_requant_rule r, int32_t acc, double m, int32_t zp, int32_t lo, int32_t hi)
 {
-    if (r == LPNAS_REQUANT_ORT) {
-        /* MLAS MlasRequantizeOutput: (float)acc * (float)scale in binary32
-         * (acc above 2^24 already rounds here), clamp to [lo-zp, hi-zp] in
-         * float, round to nearest even (the magic-number add / cvtps2dq
-         * under the default MXCSR), + zp. Clamping before or after the
-         * integer rounding gives the same code since the bounds are integers. */
-        float v = (float)acc * (float)m;
-        return clamp32((int64_t)nearbyintf(fmaxf((float)(lo - zp), fminf((float)(hi - zp), v))) + zp, lo, hi);
-    }
-    if (r == LPNAS_REQUANT_SHIFT) { /* m = 2^-k: round half up, as gemmlowp's RoundingDivideByPOT on positives */
-        int e;
-        frexp(m, &e);
-        int k = 1 - e; /* m = 2^(e-1) */
-        int64_t v;
-        if (k <= 0)
-            v = (int64_t)acc << -k;
-        else
-            v = lpnas_rdbpot(acc, k > 31 ? 31 : k);
-        return clamp32(v + zp, lo, hi);
-    }
-    int32_t q = 0;
-    int sh = 0;
-    if (lpnas_quantize_multiplier(m, &q, &sh))
-        return clamp32(zp, lo, hi);
-    return clamp32((int64_t)lpnas_mbqm(acc, q, sh) + zp, lo, hi);
+    lpnas_rq rq = lpnas_rq_make(r, m);
+    return lpnas_rq_apply(&rq, acc, zp, lo, hi);
 }
 
 int32_t lpnas_quantize1(float x, float s, int32_t zp, int32_t lo, int32_t hi)
@@ -280,4 +260,38 @@ lpnas_status lpnas_calib_method_parse(const char *s, lpnas_calib_method *out)
             return LPNAS_OK;
         }
     return lpnas_fail(LPNAS_ERR_ARG, "calibration '%s': unknown; known: minmax, percentile, mse", s ? s : "(null)");
+}
+
+lpnas_rq lpnas_rq_make(lpnas_requant_rule r, double m)
+{
+    lpnas_rq rq = {r, 0, 0, (float)m};
+    if (r == LPNAS_REQUANT_TFLITE) {
+        if (lpnas_quantize_multiplier(m, &rq.q, &rq.shift))
+            rq.q = 0, rq.shift = 0;
+    } else if (r == LPNAS_REQUANT_SHIFT) {
+        int e;
+        frexp(m > 0 ? m : 1, &e);
+        rq.shift = 1 - e;
+    }
+    return rq;
+}
+
+int32_t lpnas_rq_apply(const lpnas_rq *rq, int32_t acc, int32_t zp, int32_t lo, int32_t hi)
+{
+    int64_t v;
+    switch (rq->rule) {
+    case LPNAS_REQUANT_ORT: {
+        float f = (float)acc * rq->mf;
+        f = fmaxf((float)(lo - zp), fminf((float)(hi - zp), f));
+        v = (int64_t)nearbyintf(f);
+        break;
+    }
+    case LPNAS_REQUANT_SHIFT:
+        v = rq->shift <= 0 ? (int64_t)acc * ((int64_t)1 << (-rq->shift > 32 ? 32 : -rq->shift))
+                           : lpnas_rdbpot(acc, rq->shift > 31 ? 31 : rq->shift);
+        break;
+    default:
+        v = lpnas_mbqm(acc, rq->q, rq->shift);
+    }
+    return clamp32(v + zp, lo, hi);
 }

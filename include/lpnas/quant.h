@@ -59,7 +59,8 @@ lpnas_status lpnas_policy_load(const char *path, const lpnas_policy **out);
  * m == 0 gives q = 0, shift 0. LPNAS_ERR_ARG for m < 0, NaN or inf. */
 lpnas_status lpnas_quantize_multiplier(double m, int32_t *q, int *shift);
 /* gemmlowp SaturatingRoundingDoublingHighMul: (a*b + 2^30 (or 1-2^30 if
- * a*b < 0)) / 2^31 truncated toward zero; INT32_MIN*INT32_MIN gives INT32_MAX. */
+ * a*b < 0)) / 2^31 truncated toward zero, i.e. a*b/2^31 rounded to nearest
+ * with ties toward +inf; INT32_MIN*INT32_MIN gives INT32_MAX. */
 int32_t lpnas_srdhm(int32_t a, int32_t b);
 /* gemmlowp RoundingDivideByPOT: x / 2^e rounded to nearest, ties away from zero (e in 0..31). */
 int32_t lpnas_rdbpot(int32_t x, int e);

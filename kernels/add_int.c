@@ -1,0 +1,35 @@
+/* Integer elementwise add with rescaling (see int_ops.h for both rules). */
+#include <math.h>
+
+#include "kernels/int_ops.h"
+
+void lpnas_add_int_forward(int8_t *out, const int8_t *a, float sa, int32_t za, const int8_t *b, float sb, int32_t zb,
+                           float so, lpnas_qrange r, lpnas_requant_rule rule, size_t n)
+{
+    if (rule == LPNAS_REQUANT_TFLITE) {
+        /* TFLite reference int8 Add: 20 bits of headroom keep the two
+         * rescaled inputs exact enough; multipliers as QuantizeMultiplier
+         * makes them (double arithmetic, as TFLite's Prepare) */
+        const int left = 20;
+        double twice = 2.0 * fmax(sa, sb);
+        int32_t qa, qb, qo;
+        int ea, eb, eo;
+        lpnas_quantize_multiplier(sa / twice, &qa, &ea);
+        lpnas_quantize_multiplier(sb / twice, &qb, &eb);
+        lpnas_quantize_multiplier(twice / ((double)(1 << left) * so), &qo, &eo);
+        for (size_t i = 0; i < n; i++) {
+            int32_t xa = ((int32_t)a[i] - za) * (1 << left), xb = ((int32_t)b[i] - zb) * (1 << left);
+            int32_t sum = lpnas_mbqm(xa, qa, ea) + lpnas_mbqm(xb, qb, eb);
+            int32_t v = lpnas_mbqm(sum, qo, eo) + r.zp;
+            out[i] = (int8_t)(v < r.lo ? r.lo : v > r.hi ? r.hi : v);
+        }
+        return;
+    }
+    /* float rescaling: each ratio once in binary32, then value, nearest even */
+    float ra = sa / so, rb = sb / so;
+    for (size_t i = 0; i < n; i++) {
+        float v = ra * (float)((int32_t)a[i] - za) + rb * (float)((int32_t)b[i] - zb);
+        float c = nearbyintf(v) + (float)r.zp;
+        out[i] = (int8_t)(c < (float)r.lo ? r.lo : c > (float)r.hi ? r.hi : (int32_t)c);
+    }
+}
