@@ -357,6 +357,8 @@ lpnas_status lpnas_search_rows(const lpnas_search *s, lpnas_search_row **rows, s
         r[i].latency_ms = c[i].latency_ms, r[i].miou_fp32 = c[i].miou_fp32, r[i].miou_posthoc = c[i].miou_posthoc;
         r[i].miou_aligned = c[i].miou_aligned, r[i].vessel_iou = c[i].vessel_iou;
         r[i].status = (int)c[i].status;
+        if (c[i].status == LPNAS_CAND_OK || c[i].status == LPNAS_CAND_INFEASIBLE)
+            r[i].weight_bytes = (long long)weight_bytes(s, &c[i].genome);
         r[i].quality = quality(&s->o, c[i].miou_fp32, c[i].miou_posthoc, c[i].miou_aligned);
     }
     for (size_t i = 0; i < m; i++) {

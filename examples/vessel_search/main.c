@@ -50,7 +50,8 @@ static void usage(FILE *f)
             "  --finetune-steps N    steps in the policy per candidate (default 40)\n"
             "  --workers N           threads (default: all cores)\n"
             "  --seed N              (default 1)\n"
-            "  --out DIR             results.csv, pareto.csv, best.lpm, best.onnx, pareto.png, masks.png, report.md,\n"
+            "  --out DIR             results.csv, pareto.csv, best.lpm, best.onnx, pareto.png, pareto-size.png,\n"
+            "                        masks.png, report.md,\n"
             "                        search.state (default out/search)\n"
             "  --resume              continue the search saved in --out\n"
             "  --input-norm MODE     device (default): sensor values converted by the policy's host\n"
@@ -200,6 +201,15 @@ static void write_outputs(const char *out, const lpnas_search_options *o, lpnas_
     snprintf(path, sizeof path, "%s/pareto.png", out);
     lpnas_plot_scatter_png(path, pts, np, aligned ? "vessel search: latency vs aligned miou" : "vessel search: latency vs fp32 miou",
                            "latency on the device (ms)", aligned ? "aligned miou" : "fp32 miou", o->budget_ms, budget);
+    /* pareto-size.png, the second panel: model size vs the same mIoU (front marks the 2-D front above) */
+    for (int i = 0, j = 0; i < (int)n; i++)
+        if (rows[i].status == 1 || rows[i].status == 2)
+            pts[j++].x = (double)rows[i].weight_bytes / 1000.0;
+    snprintf(budget, sizeof budget, "budget %.1f kB", (double)o->max_weight_bytes / 1000.0);
+    snprintf(path, sizeof path, "%s/pareto-size.png", out);
+    lpnas_plot_scatter_png(path, pts, np, "vessel search: model size vs miou", "weights on the device (kB)",
+                           aligned ? "aligned miou" : "fp32 miou",
+                           o->max_weight_bytes > 0 ? (double)o->max_weight_bytes / 1000.0 : NAN, budget);
     free(pts);
     /* masks.png: validation tiles with truth, post-hoc and aligned predictions of the best */
     lpnas_net *best = NULL, *warm = NULL;

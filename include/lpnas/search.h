@@ -118,6 +118,7 @@ typedef struct {
     int status;       /* 1 ok, 2 infeasible, 3 failed, 4 duplicate */
     bool on_front;    /* ok and no ok candidate is both faster and more accurate */
     double quality;   /* the mIoU the search ranks by (aligned, post-hoc or FP32: see the modes) */
+    long long weight_bytes; /* model size on the device (lpnas_arch_weight_bytes); 0: not computed */
 } lpnas_search_row;
 
 /* *rows is malloc'ed (free it). */
