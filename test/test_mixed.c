@@ -5,9 +5,12 @@
  * crossover; device names, formats and policies. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check_util.h"
+#include "lpnas/data.h"
+#include "lpnas/search.h"
 #include "lpnas/device.h"
 #include "lpnas/quant.h"
 #include "nas/latency_internal.h"
@@ -225,6 +228,80 @@ START_TEST(devices)
 }
 END_TEST
 
+/* A mixed-precision search on the integer device: every candidate's size is
+ * its string's size at the policy's 8 bits (recomputed here from the
+ * string), the strings carry the precision genes, and a size budget below
+ * every network makes the region infeasible. */
+START_TEST(search_with_size_objective_and_budget)
+{
+    lpnas_synth_options so;
+    lpnas_synth_options_default(&so);
+    so.count = 16, so.size = 32;
+    lpnas_dataset *d;
+    ck_assert_int_eq(lpnas_dataset_synthetic(&so, &d), LPNAS_OK);
+    int tr[12], va[4];
+    for (int i = 0; i < 12; i++)
+        tr[i] = i;
+    for (int i = 0; i < 4; i++)
+        va[i] = 12 + i;
+    lpnas_latency_model *m;
+    ck_assert_int_eq(lpnas_device_latency_model(LPNAS_DEVICE_IMX8MP, &m), LPNAS_OK);
+    lpnas_search_options o;
+    lpnas_search_options_default(&o);
+    ck_assert_int_eq(lpnas_policy_get("int8", &o.policy), LPNAS_OK);
+    o.space.max_stages = 2, o.space.n_widths = 2, o.space.max_blocks = 1;
+    o.space.n_wfmts = lpnas_device_wfmts(LPNAS_DEVICE_IMX8MP, o.space.wfmts);
+    o.data = d, o.train = tr, o.val = va, o.ntrain = 12, o.nval = 4;
+    o.latency = m, o.budget_ms = 50, o.strategy = LPNAS_SEARCH_NSGA2, o.population = 4;
+    o.warmup_steps = 2, o.finetune_steps = 1, o.batch = 4;
+    o.evaluations = 3, o.workers = 1, o.search_batch = 3;
+    char *dir = lpnas_test_tmpdir();
+    o.out_dir = dir;
+    lpnas_search *s;
+    ck_assert_msg(lpnas_search_create(&o, &s) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_msg(lpnas_search_run(s) == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_search_row *rows;
+    size_t n;
+    ck_assert_int_eq(lpnas_search_rows(s, &rows, &n), LPNAS_OK);
+    int ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].status != 1)
+            continue;
+        ok++;
+        char text[384];
+        snprintf(text, sizeof text, "%s", rows[i].arch);
+        *strchr(text, '|') = 0;
+        ck_assert_ptr_nonnull(strstr(text, ":w"));
+        lpnas_arch a;
+        long long b;
+        ck_assert_int_eq(lpnas_arch_parse(text, &a), LPNAS_OK);
+        ck_assert_int_eq(lpnas_arch_weight_bytes(&a, 8, &b), LPNAS_OK);
+        ck_assert_int_eq(rows[i].weight_bytes, b);
+    }
+    ck_assert_int_ge(ok, 3);
+    free(rows);
+    lpnas_search_free(s);
+    /* a size budget no network meets */
+    char *dir2 = lpnas_test_tmpdir();
+    o.out_dir = dir2, o.max_weight_bytes = 10;
+    ck_assert_int_eq(lpnas_search_create(&o, &s), LPNAS_OK);
+    ck_assert_int_eq(lpnas_search_run(s), LPNAS_ERR_INFEASIBLE);
+    ck_assert_int_eq(lpnas_search_rows(s, &rows, &n), LPNAS_OK);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_int_eq(rows[0].status, 2);
+    ck_assert_int_gt(rows[0].weight_bytes, 10);
+    free(rows);
+    lpnas_search_free(s);
+    o.max_weight_bytes = -1;
+    ck_assert_int_eq(lpnas_search_create(&o, &s), LPNAS_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "max weight bytes -1"));
+    lpnas_test_rmdir(dir), lpnas_test_rmdir(dir2);
+    free(dir), free(dir2);
+    lpnas_latency_model_free(m);
+    lpnas_dataset_free(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("mixed");
@@ -235,6 +312,7 @@ static Suite *suite(void)
     tcase_add_test(t, imx8mp_formula_and_bits);
     tcase_add_test(t, precision_genes_stay_valid);
     tcase_add_test(t, devices);
+    tcase_add_test(t, search_with_size_objective_and_budget);
     suite_add_tcase(s, t);
     return s;
 }
