@@ -124,10 +124,13 @@ static void random_genome(void *ctx, lpnas_rng *r, lpnas_genome *out)
 {
     const lpnas_space *s = ctx;
     out->n = LPNAS_SPACE_GENES;
+    /* without precision genes they stay 0 and draw nothing, so a search
+     * without --mixed-precision proposes exactly what it did before them */
+    int n = s->o.n_wfmts > 1 ? LPNAS_SPACE_GENES : G_WFMT(0);
     for (int k = 0; k < LPNAS_SPACE_GENES; k++) {
         int lo, hi;
         bounds(s, k, &lo, &hi);
-        out->g[k] = lo + (int)lpnas_rng_below(r, (uint64_t)(hi - lo + 1));
+        out->g[k] = k < n ? lo + (int)lpnas_rng_below(r, (uint64_t)(hi - lo + 1)) : lo;
     }
 }
 
@@ -171,9 +174,12 @@ static void mutate(void *ctx, lpnas_rng *r, lpnas_genome *g)
  * child inherits whole stages; every other gene is a unit of its own. */
 static void crossover(void *ctx, lpnas_rng *r, const lpnas_genome *a, const lpnas_genome *b, lpnas_genome *child)
 {
-    (void)ctx;
+    const lpnas_space *s = ctx;
     child->n = a->n;
-    for (int k = 0; k < a->n;) {
+    /* no draws for absent precision genes (the same sequence as before them) */
+    int n = s->o.n_wfmts > 1 ? a->n : G_WFMT(0);
+    memcpy(&child->g[n], &a->g[n], (size_t)(a->n - n) * sizeof child->g[0]);
+    for (int k = 0; k < n;) {
         int len = k >= G_STAGE(0) && k < G_DOWN ? 5 : 1;
         const lpnas_genome *p = (lpnas_rng_u32(r) & 1) ? a : b;
         memcpy(&child->g[k], &p->g[k], (size_t)len * sizeof child->g[0]);
