@@ -161,7 +161,9 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
         return LPNAS_ERR_INTERRUPTED;
     }
     const lpnas_dataset *vd = o->val_data ? o->val_data : o->data;
-    if ((st = lpnas_evaluate(net, vd, o->val, o->nval, NULL, &e32)) ||
+    /* mixed precision: post-hoc and aligned are judged with each stage's weights
+     * in its format (no-op without precision genes) */
+    if ((st = lpnas_evaluate(net, vd, o->val, o->nval, NULL, &e32)) || (st = lpnas_net_round_stage_weights(net, NULL)) ||
         (st = lpnas_evaluate(net, vd, o->val, o->nval, o->policy, &eph)))
         goto fail;
     c->miou_fp32 = e32.miou, c->miou_posthoc = eph.miou, c->vessel_iou = eph.vessel_iou;
@@ -172,6 +174,7 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
         to.policy = o->policy, to.steps = o->finetune_steps, to.lr = hp.lr / 3, to.seed = seed + 1;
         to.scaler.growth_interval = 50;
         if ((st = lpnas_train(net, o->data, o->train, o->ntrain, &to, &tr)) ||
+            (st = lpnas_net_round_stage_weights(net, NULL)) || /* fine-tuned off the grid: back onto it */
             (st = lpnas_evaluate(net, vd, o->val, o->nval, o->policy, &eal)))
             goto fail;
         c->miou_aligned = eal.miou, c->vessel_iou = eal.vessel_iou, c->skipped_steps = tr.skipped_steps;

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "check_util.h"
+#include "f16_ref.h"
 #include "lpnas/data.h"
 #include "lpnas/search.h"
+#include "lib/net_internal.h"
 #include "lpnas/device.h"
 #include "lpnas/quant.h"
 #include "nas/latency_internal.h"
@@ -228,6 +230,65 @@ START_TEST(devices)
 }
 END_TEST
 
+/* Stage weights onto their format's grid, against the rule computed here:
+ * per output channel s = max|w| / 7, w' = nearbyint(w / s) * s for :w4;
+ * binary16 for :f16; every other parameter untouched. */
+START_TEST(stage_weights_rounded)
+{
+    lpnas_arch a;
+    ck_assert_int_eq(lpnas_arch_parse("in3-c8x1k3:f16-c16x1k3:w4/down=conv,up=nearest,skip=concat,dec=1,act=relu", &a),
+                     LPNAS_OK);
+    lpnas_net_options no = {2, 16, 16, 3};
+    lpnas_net *net;
+    ck_assert_int_eq(lpnas_net_create(&a, &no, &net), LPNAS_OK);
+    size_t np = lpnas_net_param_count(net);
+    float *before = malloc(np * sizeof *before), *p = lpnas_net_params(net);
+    for (size_t i = 0; i < np; i++)
+        p[i] = (float)sin((double)i * 0.37) * 0.3f + 1e-4f * (float)i; /* fractional bits everywhere */
+    memcpy(before, p, np * sizeof *before);
+    int layers = 0;
+    ck_assert_int_eq(lpnas_net_round_stage_weights(net, &layers), LPNAS_OK);
+    ck_assert_int_eq(layers, 2);
+    bool touched[1 << 15] = {false};
+    ck_assert_uint_le(np, 1 << 15);
+    for (int i = 0; i < net->g.count; i++) {
+        const lpnas_node *n = &net->g.node[i];
+        if (n->kind != LPNAS_NODE_CONV || !n->wfmt)
+            continue;
+        size_t per = (size_t)(n->in_c / n->groups) * n->kernel * n->kernel, off = net->s[i].w;
+        for (int o = 0; o < n->c; o++) {
+            const float *x = before + off + (size_t)o * per;
+            float mx = 0;
+            for (size_t k = 0; k < per; k++)
+                mx = fmaxf(mx, fabsf(x[k]));
+            for (size_t k = 0; k < per; k++) {
+                float want;
+                if (n->wfmt == LPNAS_WFMT_W4) {
+                    float s = mx / 7.0f, q = nearbyintf(x[k] / s);
+                    want = fminf(fmaxf(q, -7), 7) * s;
+                } else {
+                    uint16_t r[5];
+                    unsigned fl[5];
+                    if (x[k] == 0) {
+                        want = x[k];
+                    } else {
+                        lpnas_ref_round_double_all((double)x[k], r, fl); /* independent reference */
+                        want = (float)lpnas_ref_f16_value(r[LPNAS_RNE]);
+                    }
+                }
+                ck_assert_float_eq(p[off + (size_t)o * per + k], want);
+                touched[off + (size_t)o * per + k] = true;
+            }
+        }
+    }
+    for (size_t i = 0; i < np; i++)
+        if (!touched[i])
+            ck_assert_float_eq(p[i], before[i]);
+    free(before);
+    lpnas_net_free(net);
+}
+END_TEST
+
 /* A mixed-precision search on the integer device: every candidate's size is
  * its string's size at the policy's 8 bits (recomputed here from the
  * string), the strings carry the precision genes, and a size budget below
@@ -312,6 +373,7 @@ static Suite *suite(void)
     tcase_add_test(t, imx8mp_formula_and_bits);
     tcase_add_test(t, precision_genes_stay_valid);
     tcase_add_test(t, devices);
+    tcase_add_test(t, stage_weights_rounded);
     tcase_add_test(t, search_with_size_objective_and_budget);
     suite_add_tcase(s, t);
     return s;
