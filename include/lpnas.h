@@ -18,6 +18,7 @@
 #include "lpnas/onnx.h"
 #include "lpnas/search.h"
 #include "lpnas/device.h"
+#include "lpnas/blockwise.h"
 #include "lpnas/plot.h"
 
 #endif

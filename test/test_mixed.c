@@ -13,7 +13,9 @@
 #include "lpnas/data.h"
 #include "lpnas/search.h"
 #include "lib/net_internal.h"
+#include "lpnas/blockwise.h"
 #include "lpnas/device.h"
+#include "lpnas/train.h"
 #include "lpnas/quant.h"
 #include "nas/latency_internal.h"
 #include "nas/space.h"
@@ -289,6 +291,65 @@ START_TEST(stage_weights_rounded)
 }
 END_TEST
 
+/* The block-wise shortcut: the choice over a hand-made table under budgets
+ * (sizes of tiny: 3,236 bytes all w8; 2,660 with stage 2 at w4; 3,128 with
+ * stage 1 at w4; 2,552 both w4), and a table measured on a trained network. */
+START_TEST(blockwise_table_and_choice)
+{
+    lpnas_blockwise_table t = {2, 2, {LPNAS_WFMT_W8, LPNAS_WFMT_W4}, 0.8, {{0.79, 0.70}, {0.80, 0.78}}};
+    lpnas_arch a;
+    ck_assert_int_eq(lpnas_arch_parse(TINY, &a), LPNAS_OK);
+    int ch[LPNAS_ARCH_MAX_STAGES];
+    double pred;
+    long long b;
+    ck_assert_int_eq(lpnas_blockwise_choose(&t, &a, 8, 0, ch, &pred, &b), LPNAS_OK);
+    ck_assert(ch[0] == 0 && ch[1] == 0 && b == 3236);
+    ck_assert_double_eq_tol(pred, 0.79, 1e-12);
+    ck_assert_int_eq(lpnas_blockwise_choose(&t, &a, 8, 3000, ch, &pred, &b), LPNAS_OK);
+    ck_assert(ch[0] == 0 && ch[1] == 1 && b == 2660);
+    ck_assert_double_eq_tol(pred, 0.77, 1e-12);
+    ck_assert_int_eq(lpnas_blockwise_choose(&t, &a, 8, 2600, ch, &pred, &b), LPNAS_OK);
+    ck_assert(ch[0] == 1 && ch[1] == 1 && b == 2552);
+    ck_assert_int_eq(lpnas_blockwise_choose(&t, &a, 8, 2000, ch, &pred, &b), LPNAS_ERR_INFEASIBLE);
+    ck_assert_ptr_nonnull(strstr(lpnas_last_error(), "2000 weight bytes"));
+
+    /* measured on a briefly trained tiny network */
+    lpnas_synth_options so;
+    lpnas_synth_options_default(&so);
+    so.count = 12, so.size = 32;
+    lpnas_dataset *d;
+    ck_assert_int_eq(lpnas_dataset_synthetic(&so, &d), LPNAS_OK);
+    int idx[12];
+    for (int i = 0; i < 12; i++)
+        idx[i] = i;
+    lpnas_net_options no = {4, 32, 32, 5};
+    lpnas_net *net;
+    ck_assert_int_eq(lpnas_net_create(&a, &no, &net), LPNAS_OK);
+    lpnas_train_options to;
+    lpnas_train_options_default(&to);
+    to.steps = 20, to.batch = 4, to.lr = 3e-3;
+    lpnas_train_result tr;
+    ck_assert_int_eq(lpnas_train(net, d, idx, 8, &to, &tr), LPNAS_OK);
+    const lpnas_policy *i8;
+    ck_assert_int_eq(lpnas_policy_get("int8", &i8), LPNAS_OK);
+    lpnas_wfmt f[2] = {LPNAS_WFMT_F16, LPNAS_WFMT_W4};
+    lpnas_blockwise_table m;
+    ck_assert_int_eq(lpnas_blockwise_measure(net, d, idx + 8, 4, i8, f, 2, &m), LPNAS_OK);
+    lpnas_eval_result e;
+    ck_assert_int_eq(lpnas_evaluate(net, d, idx + 8, 4, i8, &e), LPNAS_OK);
+    ck_assert_double_eq_tol(m.base, e.miou, 1e-12); /* the copy is the same network */
+    for (int i = 0; i < 2; i++) {
+        ck_assert(m.miou[i][1] >= 0 && m.miou[i][1] <= 1);
+        ck_assert_double_eq_tol(m.miou[i][0], m.base, 0.02); /* binary16 weights barely move a mask */
+    }
+    ck_assert_int_eq(lpnas_blockwise_measure(net, d, idx, 4, i8, f, 0, &m), LPNAS_ERR_ARG);
+    lpnas_wfmt bad = LPNAS_WFMT_DEFAULT;
+    ck_assert_int_eq(lpnas_blockwise_measure(net, d, idx, 4, i8, &bad, 1, &m), LPNAS_ERR_ARG);
+    lpnas_net_free(net);
+    lpnas_dataset_free(d);
+}
+END_TEST
+
 /* A mixed-precision search on the integer device: every candidate's size is
  * its string's size at the policy's 8 bits (recomputed here from the
  * string), the strings carry the precision genes, and a size budget below
@@ -374,6 +435,7 @@ static Suite *suite(void)
     tcase_add_test(t, precision_genes_stay_valid);
     tcase_add_test(t, devices);
     tcase_add_test(t, stage_weights_rounded);
+    tcase_add_test(t, blockwise_table_and_choice);
     tcase_add_test(t, search_with_size_objective_and_budget);
     suite_add_tcase(s, t);
     return s;
