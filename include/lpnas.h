@@ -12,6 +12,7 @@
 #include "lpnas/latency.h"
 #include "lpnas/arch.h"
 #include "lpnas/net.h"
+#include "lpnas/qnet.h"
 #include "lpnas/data.h"
 #include "lpnas/train.h"
 #include "lpnas/model.h"

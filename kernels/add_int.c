@@ -25,11 +25,10 @@ void lpnas_add_int_forward(int8_t *out, const int8_t *a, float sa, int32_t za, c
         }
         return;
     }
-    /* float rescaling: each ratio once in binary32, then value, nearest even */
-    float ra = sa / so, rb = sb / so;
+    /* DequantizeLinear -> Add -> QuantizeLinear in binary32: each input
+     * float(q - z) * s, their sum, then nearbyint(sum / s_out) + z_out */
     for (size_t i = 0; i < n; i++) {
-        float v = ra * (float)((int32_t)a[i] - za) + rb * (float)((int32_t)b[i] - zb);
-        float c = nearbyintf(v) + (float)r.zp;
-        out[i] = (int8_t)(c < (float)r.lo ? r.lo : c > (float)r.hi ? r.hi : (int32_t)c);
+        float v = (float)((int32_t)a[i] - za) * sa + (float)((int32_t)b[i] - zb) * sb;
+        out[i] = (int8_t)lpnas_quantize1(v, so, r.zp, r.lo, r.hi);
     }
 }

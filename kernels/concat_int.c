@@ -1,7 +1,9 @@
 /* Integer channel concat: each input requantized to the output's scale
- * and zero point (TFLite's reference concatenation: a copy when they are
- * equal, else round(ratio * (q - z_in)) + z_out with the ratio in binary32;
- * we round to nearest even, as ONNX QuantizeLinear after a float Concat). */
+ * and zero point: a copy when they are equal, else exactly what
+ * DequantizeLinear -> Concat -> QuantizeLinear computes in ONNX Runtime:
+ * v = float(q - z_in) * s_in, then nearbyint(v / s_out) + z_out, clamped
+ * (two binary32 roundings; TFLite's reference multiplies by the ratio
+ * s_in / s_out instead, which can differ by one code near ties). */
 #include <math.h>
 #include <string.h>
 
@@ -13,11 +15,8 @@ static void part(int8_t *dst, const int8_t *src, size_t m, float s, int32_t z, f
         memcpy(dst, src, m);
         return;
     }
-    float ratio = s / so;
-    for (size_t i = 0; i < m; i++) {
-        float c = nearbyintf(ratio * (float)((int32_t)src[i] - z)) + (float)r.zp;
-        dst[i] = (int8_t)(c < (float)r.lo ? r.lo : c > (float)r.hi ? r.hi : (int32_t)c);
-    }
+    for (size_t i = 0; i < m; i++)
+        dst[i] = (int8_t)lpnas_quantize1((float)((int32_t)src[i] - z) * s, so, r.zp, r.lo, r.hi);
 }
 
 void lpnas_concat_int_forward(int8_t *out, const int8_t *a, float sa, int32_t za, lpnas_shape as, const int8_t *b,

@@ -39,12 +39,12 @@ void lpnas_upsample_int_forward(int8_t *out, const int8_t *in, int32_t zp, lpnas
 /* a + b with rescaling. TFLITE: the TFLite reference int8 Add (inputs
  * shifted left by 20, each scaled by s_i / (2 max s) with a Q0.31
  * multiplier, summed, then scaled by 2 max s / (2^20 s_out)); ORT and
- * SHIFT: float value sa (a - za) + sb (b - zb) over s_out in binary32,
- * nearest even (SHIFT with pow2 scales: exact before the rounding). */
+ * SHIFT: DequantizeLinear -> Add -> QuantizeLinear in binary32:
+ * float(a - za) * sa + float(b - zb) * sb, divided by s_out, nearest even. */
 void lpnas_add_int_forward(int8_t *out, const int8_t *a, float sa, int32_t za, const int8_t *b, float sb, int32_t zb,
                            float so, lpnas_qrange r, lpnas_requant_rule rule, size_t n);
 /* Channel concat of a then b with each requantized to the output scale:
- * equal scale and zero point copy; else nearbyint(s_in/s_out (q - z_in)) + z_out in binary32. */
+ * equal scale and zero point copy; else nearbyint(float(q - z_in) * s_in / s_out) + z_out in binary32. */
 void lpnas_concat_int_forward(int8_t *out, const int8_t *a, float sa, int32_t za, lpnas_shape as, const int8_t *b,
                               float sb, int32_t zb, lpnas_shape bs, float so, lpnas_qrange r);
 /* int8 logistic as TFLite's int8 LUT kernel: a table over the 256 input

@@ -147,6 +147,7 @@ void lpnas_net_free(lpnas_net *net)
         return;
     free(net->params), free(net->grads), free(net->buffers), free(net->acts), free(net->dacts);
     free(net->ws), free(net->save), free(net->folded), free(net->dfolded), free(net->idx);
+    lpnas_net_quant_free(net);
     free(net);
 }
 

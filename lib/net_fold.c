@@ -22,6 +22,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "kernels/activation.h"
 #include "kernels/batchnorm.h"
 #include "kernels/deconv2d.h"
@@ -72,6 +73,8 @@ static void fold_now(lpnas_net *net, const lpnas_policy *policy)
         lpnas_policy_round_host(policy, w, nw);
         lpnas_policy_round_host(policy, b, (size_t)nd->c);
     }
+    if (lpnas_policy_is_integer(policy))
+        lpnas_net_quantize_weights(net, policy);
     net->fold_dirty = false;
     net->fold_policy = policy;
 }
@@ -84,6 +87,10 @@ void lpnas_net_fold(lpnas_net *net, const lpnas_policy *policy)
 
 void lpnas_net_forward_folded(lpnas_net *net, int n, const lpnas_policy *policy)
 {
+    if (lpnas_policy_is_integer(policy)) {
+        lpnas_net_forward_int(net, n, policy);
+        return;
+    }
     int *alias = net->alias; /* folded BN/ACT nodes read their conv's output */
     for (int i = 0; i < net->g.count; i++)
         alias[i] = i;
@@ -224,6 +231,9 @@ lpnas_status lpnas_net_forward_deployed(lpnas_net *net, const float *images, int
     lpnas_status st = lpnas_net_check_n(net, n, images, "forward");
     if (st)
         return st;
+    if (lpnas_policy_is_integer(policy) && !lpnas_net_quant_ready(net))
+        return lpnas_fail(LPNAS_ERR_ARG, "%s: policy '%s' is an integer policy: calibrate the network first "
+                                         "(lpnas_net_calibrate)", "forward", lpnas_policy_name(policy));
     fold_now(net, policy); /* the parameters may have moved since the last step */
     lpnas_net_load_input(net, images, n, policy);
     lpnas_net_forward_folded(net, n, policy);
@@ -240,6 +250,9 @@ lpnas_status lpnas_net_infer(lpnas_net *net, const float *images, int n, const l
     lpnas_status st = lpnas_net_check_n(net, n, images, "infer");
     if (st)
         return st;
+    if (lpnas_policy_is_integer(policy) && !lpnas_net_quant_ready(net))
+        return lpnas_fail(LPNAS_ERR_ARG, "%s: policy '%s' is an integer policy: calibrate the network first "
+                                         "(lpnas_net_calibrate)", "infer", lpnas_policy_name(policy));
     lpnas_net_fold(net, policy); /* once per evaluation: only when parameters or policy changed */
     lpnas_net_load_input(net, images, n, policy);
     lpnas_net_forward_folded(net, n, policy);

@@ -33,6 +33,7 @@ struct lpnas_net {
     const lpnas_policy *fold_policy;
     int alias[LPNAS_GRAPH_MAX_NODES]; /* folded forward: node whose tensor holds node i's value */
     float mean[16], std[16];
+    struct lpnas_net_quant *quant; /* integer policies (lib/net_quant.c); NULL until calibrated */
 };
 
 static inline size_t lpnas_net_numel(const lpnas_node *n, int batch)
@@ -81,5 +82,21 @@ void lpnas_net_forward_folded(lpnas_net *net, int n, const lpnas_policy *policy)
  * through the fold to conv weights/biases and BN gamma/beta (frozen
  * statistics). Adds into net->grads. */
 void lpnas_net_backward_folded(lpnas_net *net, const float *dlogits, const lpnas_policy *policy);
+
+/* lib/net_quant.c. Integer policies: true once calibrated; weights
+ * quantized after a float fold (net->folded then holds the dequantized
+ * values the straight-through backward uses); the integer forward. */
+bool lpnas_net_quant_ready(const lpnas_net *net);
+void lpnas_net_quantize_weights(lpnas_net *net, const lpnas_policy *policy);
+void lpnas_net_forward_int(lpnas_net *net, int n, const lpnas_policy *policy);
+void lpnas_net_quant_free(lpnas_net *net);
+/* For the QDQ exporter, after lpnas_net_fold in an integer policy: true if
+ * node i's output is an integer tensor (the last node of a conv's fused
+ * group, or any other node), with its scale and zero point; node 0 too. */
+bool lpnas_net_int_tensor(lpnas_net *net, int i, float *scale, int32_t *zp);
+/* Conv/deconv node i: weight codes (the folded layout), int32 bias codes,
+ * per-output-channel weight scales, and the input tensor's scale. */
+void lpnas_net_int_weights(const lpnas_net *net, int i, const int8_t **qw, const int32_t **qb, const float **ws,
+                           float *s_in);
 
 #endif

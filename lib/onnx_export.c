@@ -20,9 +20,10 @@
 #include "lib/net_internal.h"
 #include "lib/protobuf.h"
 #include "lpnas/policy.h"
+#include "lpnas/qnet.h"
 
 /* TensorProto.DataType */
-enum { ONNX_FLOAT = 1, ONNX_FLOAT16 = 10 };
+enum { ONNX_FLOAT = 1, ONNX_INT8 = 3, ONNX_INT32 = 6, ONNX_FLOAT16 = 10 };
 /* AttributeProto.AttributeType */
 enum { ATTR_INT = 2, ATTR_STRING = 3, ATTR_INTS = 7 };
 
@@ -35,7 +36,10 @@ typedef struct {
     int nodes;                  /* for unique node names */
     bool relu6_consts;          /* Clip's min/max initializers written */
     uint64_t scales;            /* bit f: Resize's scales for factor f written */
+    bool qdq;                   /* integer policy: QuantizeLinear/DequantizeLinear form (lib/onnx_qdq.c) */
 } exporter;
+
+
 
 void lpnas_onnx_options_default(lpnas_onnx_options *o)
 {
@@ -188,6 +192,8 @@ static void value_info(lpnas_pb *graph, int field, const char *name, int elem, c
     lpnas_pb_message_field(graph, field, &vi);
 }
 
+#include "lib/onnx_qdq.inc"
+
 /* ---- the graph ------------------------------------------------------------ */
 
 /* image -> the network's input tensor "input": as lpnas_net's load_input,
@@ -251,7 +257,7 @@ static lpnas_status emit_conv(exporter *e, lpnas_net *net, int i, const char *in
         /* the kernel's own parameters: padding, dilation and stride as conv2d runs them */
         lpnas_conv_params p = lpnas_conv_params_make(nd->kernel, nd->stride, nd->groups);
         int64_t wd[4] = {nd->c, nd->in_c / p.groups, p.kh, p.kw}, pads[4] = {p.pad_h, p.pad_w, p.pad_h, p.pad_w};
-        st = initializer(e, wn, e->elem, wd, 4, w);
+        st = e->qdq ? qdq_weights(e, net, i, wd, 0, wn, bn) : initializer(e, wn, e->elem, wd, 4, w);
         attr_pair(&a, "kernel_shape", p.kh, p.kw);
         attr_pair(&a, "strides", p.stride_h, p.stride_w);
         attr_ints(&a, "pads", pads, 4);
@@ -262,7 +268,7 @@ static lpnas_status emit_conv(exporter *e, lpnas_net *net, int i, const char *in
         lpnas_deconv_params p = lpnas_deconv_params_make(nd->kernel, nd->stride);
         const lpnas_conv_params *c = &p.conv;
         int64_t wd[4] = {nd->in_c, nd->c / c->groups, c->kh, c->kw}, pads[4] = {c->pad_h, c->pad_w, c->pad_h, c->pad_w};
-        st = initializer(e, wn, e->elem, wd, 4, w);
+        st = e->qdq ? qdq_weights(e, net, i, wd, 1, wn, bn) : initializer(e, wn, e->elem, wd, 4, w);
         attr_pair(&a, "kernel_shape", c->kh, c->kw);
         attr_pair(&a, "strides", c->stride_h, c->stride_w);
         attr_ints(&a, "pads", pads, 4);
@@ -271,7 +277,7 @@ static lpnas_status emit_conv(exporter *e, lpnas_net *net, int i, const char *in
         attr_int(&a, "group", c->groups);
     }
     int64_t bd[1] = {nd->c};
-    if (!st)
+    if (!st && !e->qdq)
         st = initializer(e, bn, e->elem, bd, 1, b);
     if (st) {
         lpnas_pb_free(&a);
@@ -379,6 +385,8 @@ static lpnas_status emit_graph(exporter *e, lpnas_net *net, bool normalization)
     int out_node = lpnas_net_bn_is_folded(net, last) ? last - 1 : last;
     snprintf(name[0], NAME_LEN, "input");
     lpnas_status st = emit_input(e, net, normalization);
+    if (!st && e->qdq)
+        st = qdq_tensor(e, net, 0, "input", name[0]);
     for (int i = 1; i < g->count && !st; i++) {
         const lpnas_node *nd = &g->node[i];
         if (lpnas_net_bn_is_folded(net, i)) {
@@ -389,6 +397,12 @@ static lpnas_status emit_graph(exporter *e, lpnas_net *net, bool normalization)
             snprintf(name[i], NAME_LEN, "%s", e->elem == ONNX_FLOAT16 ? "logits_f16" : "logits");
         else
             snprintf(name[i], NAME_LEN, "t%d", i);
+        bool quantize = e->qdq && qdq_final(net, i);
+        char final[NAME_LEN];
+        if (quantize) { /* the float op writes f<i>; Q/DQ make name[i] */
+            memcpy(final, name[i], NAME_LEN);
+            snprintf(name[i], NAME_LEN, "f%d", i);
+        }
         if (nd->in[0] < 0 || nd->in[0] >= i || (nd->in[1] >= i) ||
             ((nd->kind == LPNAS_NODE_ADD || nd->kind == LPNAS_NODE_CONCAT) && nd->in[1] < 0)) {
             st = lpnas_fail(LPNAS_ERR_UNSUPPORTED, "onnx export: node %d: inputs %d, %d are not earlier nodes", i,
@@ -396,6 +410,10 @@ static lpnas_status emit_graph(exporter *e, lpnas_net *net, bool normalization)
             break;
         }
         st = emit_node(e, net, i, name[nd->in[0]], nd->in[1] >= 0 ? name[nd->in[1]] : NULL, name[i]);
+        if (!st && quantize) {
+            st = qdq_tensor(e, net, i, name[i], final);
+            memcpy(name[i], final, NAME_LEN);
+        }
     }
     free(name);
     if (st)
@@ -523,6 +541,15 @@ lpnas_status lpnas_model_export_onnx(lpnas_net *net, const lpnas_onnx_options *o
     }
     if (!e.wpol)
         lpnas_policy_get("fp32", &e.wpol);
+    if (lpnas_policy_is_integer(e.wpol)) {
+        if (o->precision != LPNAS_ONNX_FLOAT32)
+            return lpnas_fail(LPNAS_ERR_ARG, "onnx export: policy '%s' is an integer policy: QDQ form only "
+                                             "(precision float32)", lpnas_policy_name(e.wpol));
+        if (!lpnas_net_is_calibrated(net))
+            return lpnas_fail(LPNAS_ERR_ARG, "onnx export: policy '%s': calibrate the network first",
+                              lpnas_policy_name(e.wpol));
+        e.qdq = true;
+    }
     lpnas_net_fold(net, e.wpol);
     lpnas_status st = emit_graph(&e, net, o->normalization);
     if (st) {

@@ -119,15 +119,15 @@ END_TEST
 
 START_TEST(presets_and_names)
 {
-    const char *names[] = {"fp32", "ieee-fp16", "myriadx", "myriadx-fp16acc"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *names[] = {"fp32", "ieee-fp16", "myriadx", "myriadx-fp16acc", "int8", "int8-pow2", "w4a8", "int8-ort"};
+    for (size_t i = 0; i < 8; i++) {
         const lpnas_policy *p = lpnas_policy_at(i);
         ck_assert_ptr_nonnull(p);
         ck_assert_str_eq(lpnas_policy_name(p), names[i]);
         ck_assert_ptr_eq(policy(names[i]), p);
         ck_assert(strlen(lpnas_policy_description(p)) > 10);
     }
-    ck_assert_ptr_null(lpnas_policy_at(4));
+    ck_assert_ptr_null(lpnas_policy_at(8));
     const lpnas_policy *p = (const lpnas_policy *)1;
     ck_assert_int_eq(lpnas_policy_get("myriad", &p), LPNAS_ERR_NOT_FOUND);
     ck_assert_ptr_null(p);

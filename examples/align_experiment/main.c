@@ -75,6 +75,24 @@ static bool have_row(const char *file, const char *key)
     return found;
 }
 
+/* Integer policies: activation ranges from the first 64 training tiles
+ * (min/max), for the weights the network holds now. No-op otherwise. */
+static lpnas_status calibrate(lpnas_net *net, const lpnas_dataset *d, const int *tr, int nt, const lpnas_policy *pol)
+{
+    if (!lpnas_policy_is_integer(pol))
+        return LPNAS_OK;
+    int n = nt < 64 ? nt : 64;
+    size_t per = (size_t)lpnas_dataset_channels(d) * lpnas_dataset_height(d) * lpnas_dataset_width(d);
+    float *x = malloc((size_t)n * per * sizeof *x);
+    if (!x)
+        return LPNAS_ERR_NOMEM;
+    for (int i = 0; i < n; i++)
+        memcpy(x + (size_t)i * per, lpnas_dataset_image(d, tr[i]), per * sizeof *x);
+    lpnas_status st = lpnas_net_calibrate(net, x, n, pol, NULL);
+    free(x);
+    return st;
+}
+
 static const char *base_name(const char *p)
 {
     if (!p)
@@ -255,15 +273,15 @@ int main(int argc, char **argv)
                 continue;
             double ph, al, cp, cf;
             memcpy(lpnas_net_params(net), ctf, np * 4), memcpy(lpnas_net_buffers(net, &nb), ctf + np, nb * 4);
-            if (lpnas_evaluate(net, d, va, nv, pol[p], &e))
+            if (calibrate(net, d, tr, nt, pol[p]) || lpnas_evaluate(net, d, va, nv, pol[p], &e))
                 goto evalfail;
             cf = e.miou;
             memcpy(lpnas_net_params(net), ctl, np * 4), memcpy(lpnas_net_buffers(net, &nb), ctl + np, nb * 4);
-            if (lpnas_evaluate(net, d, va, nv, pol[p], &e))
+            if (calibrate(net, d, tr, nt, pol[p]) || lpnas_evaluate(net, d, va, nv, pol[p], &e))
                 goto evalfail;
             cp = e.miou;
             memcpy(lpnas_net_params(net), snap, np * 4), memcpy(lpnas_net_buffers(net, &nb), snap + np, nb * 4);
-            if (lpnas_evaluate(net, d, va, nv, pol[p], &e))
+            if (calibrate(net, d, tr, nt, pol[p]) || lpnas_evaluate(net, d, va, nv, pol[p], &e))
                 goto evalfail;
             ph = e.miou;
             to.policy = pol[p];

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calib.h"
 #include "lpnas.h"
 
 static void usage(FILE *f)
@@ -17,6 +18,7 @@ static void usage(FILE *f)
             "usage: train_segmenter [--arch STRING | --preset NAME] [--data DIR] [--val DIR] [--policy NAME]\n"
             "                       [--warmup-steps N] [--finetune-steps N] [--batch N] [--lr X] [--seed N]\n"
             "                       [--tiles N] [--input-norm device|none] [--raw-inputs] [--control]\n"
+            "                       [--calib minmax|percentile|mse] [--calib-tiles N]\n"
             "                       [--save FILE] [--onnx FILE] [--overlay FILE] [--help]\n"
             "\n"
             "Trains a vessel segmenter in FP32 (warm-up), evaluates it in FP32 and post-hoc in the device\n"
@@ -29,7 +31,12 @@ static void usage(FILE *f)
             "  --val DIR           evaluate on this PNG folder instead of a 20 %% split of the data (the\n"
             "                      split is scene-wise when DIR/manifest.csv names a source_image or port)\n"
             "  --tiles N           synthetic tiles to generate (default 600)\n"
-            "  --policy NAME       fp32, ieee-fp16, myriadx (default), myriadx-fp16acc\n"
+            "  --policy NAME       fp32, ieee-fp16, myriadx (default), myriadx-fp16acc, int8, int8-pow2,\n"
+            "                      w4a8, int8-ort, or file:PATH (an integer policy file, docs/numerics.md)\n"
+            "  --calib METHOD      integer policies: activation ranges by minmax (default), percentile\n"
+            "                      (99.99 %%) or mse, on the first --calib-tiles training tiles (default 64);\n"
+            "                      post-hoc = FP32 weights calibrated and quantized once; aligned =\n"
+            "                      quantization-aware fine-tuning through the BN fold\n"
             "  --warmup-steps N    FP32 training steps (default 300)\n"
             "  --finetune-steps N  steps in the policy (default 100)\n"
             "  --batch N           images per step (default 16)\n"
@@ -84,7 +91,9 @@ int main(int argc, char **argv)
 {
     const char *arch_s = NULL, *preset = NULL, *data = NULL, *valdir = NULL, *policy = "myriadx", *save = NULL,
                *overlay = NULL, *onnx = NULL;
-    long warm = 300, fine = 100, batch = 16, seed = 1, tiles = 600;
+    long warm = 300, fine = 100, batch = 16, seed = 1, tiles = 600, calib_tiles = 64;
+    lpnas_calib_options calib;
+    lpnas_calib_options_default(&calib);
     bool raw = false, control = false;
     double lr = 3e-3;
     for (int i = 1; i < argc; i++) {
@@ -99,6 +108,12 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--data") && has) data = argv[++i];
         else if (!strcmp(a, "--val") && has) valdir = argv[++i];
         else if (!strcmp(a, "--policy") && has) policy = argv[++i];
+        else if (!strcmp(a, "--calib") && has) {
+            if (lpnas_calib_method_parse(argv[++i], &calib.method)) {
+                fprintf(stderr, "train_segmenter: --calib: %s\n", lpnas_last_error());
+                return 2;
+            }
+        } else if (!strcmp(a, "--calib-tiles") && has) lv = &calib_tiles, lo = 1, hi = 100000;
         else if (!strcmp(a, "--save") && has) save = argv[++i];
         else if (!strcmp(a, "--onnx") && has) onnx = argv[++i];
         else if (!strcmp(a, "--overlay") && has) overlay = argv[++i];
@@ -215,6 +230,10 @@ int main(int argc, char **argv)
         goto out;
     }
     lpnas_eval_result e32, eph, eal;
+    if (ts_calibrate(net, d, tr, nt, pol, &calib, (int)calib_tiles)) {
+        rc = fail("calibration");
+        goto out;
+    }
     if (lpnas_evaluate(net, vd, va, nv, NULL, &e32) || lpnas_evaluate(net, vd, va, nv, pol, &eph)) {
         rc = fail("evaluation");
         goto out;
@@ -280,6 +299,7 @@ int main(int argc, char **argv)
         phase = "control (fp32)";
         lpnas_train_result r3;
         if (lpnas_train(net, d, tr, nt, &to, &r3) || lpnas_evaluate(net, vd, va, nv, NULL, &ec32) ||
+            ts_calibrate(net, d, tr, nt, pol, &calib, (int)calib_tiles) ||
             lpnas_evaluate(net, vd, va, nv, pol, &ecph)) {
             free(snap);
             rc = fail("control");
