@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "lpnas/model.h"
+#include "lpnas/qnet.h"
 #include "lpnas/quant.h"
 #include "nas/runner_internal.h"
 #include "nas/space.h"
@@ -132,6 +133,25 @@ static double quality(const lpnas_search_options *o, double fp32, double posthoc
     return !isnan(aligned) ? aligned : o->finetune_steps == 0 ? posthoc : fp32;
 }
 
+/* Integer policies: activation ranges from the first 64 of the tiles
+ * (min/max, lpnas_net_calibrate), for the weights the network holds now.
+ * No-op for other policies. */
+static lpnas_status calibrate(lpnas_net *net, const lpnas_dataset *d, const int *idx, int n, const lpnas_policy *pol)
+{
+    if (!lpnas_policy_is_integer(pol))
+        return LPNAS_OK;
+    n = n < 64 ? n : 64;
+    size_t per = (size_t)lpnas_dataset_channels(d) * lpnas_dataset_height(d) * lpnas_dataset_width(d);
+    float *x = malloc((size_t)n * per * sizeof *x);
+    if (!x)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "calibration: out of memory");
+    for (int i = 0; i < n; i++)
+        memcpy(x + (size_t)i * per, lpnas_dataset_image(d, idx[i]), per * sizeof *x);
+    lpnas_status st = lpnas_net_calibrate(net, x, n, pol, NULL);
+    free(x);
+    return st;
+}
+
 static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const atomic_int *stop)
 {
     lpnas_search *s = ctx;
@@ -164,6 +184,7 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
     /* mixed precision: post-hoc and aligned are judged with each stage's weights
      * in its format (no-op without precision genes) */
     if ((st = lpnas_evaluate(net, vd, o->val, o->nval, NULL, &e32)) || (st = lpnas_net_round_stage_weights(net, NULL)) ||
+        (st = calibrate(net, o->data, o->train, o->ntrain, o->policy)) ||
         (st = lpnas_evaluate(net, vd, o->val, o->nval, o->policy, &eph)))
         goto fail;
     c->miou_fp32 = e32.miou, c->miou_posthoc = eph.miou, c->vessel_iou = eph.vessel_iou;

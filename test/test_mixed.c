@@ -16,6 +16,7 @@
 #include "lpnas/blockwise.h"
 #include "lpnas/device.h"
 #include "lpnas/train.h"
+#include "lpnas/qnet.h"
 #include "lpnas/quant.h"
 #include "nas/latency_internal.h"
 #include "nas/space.h"
@@ -336,6 +337,10 @@ START_TEST(blockwise_table_and_choice)
     lpnas_blockwise_table m;
     ck_assert_int_eq(lpnas_blockwise_measure(net, d, idx + 8, 4, i8, f, 2, &m), LPNAS_OK);
     lpnas_eval_result e;
+    float x[4 * 3 * 32 * 32];
+    for (int i = 0; i < 4; i++)
+        memcpy(x + i * 3 * 32 * 32, lpnas_dataset_image(d, idx[8 + i]), 3 * 32 * 32 * sizeof *x);
+    ck_assert_int_eq(lpnas_net_calibrate(net, x, 4, i8, NULL), LPNAS_OK); /* as the table calibrates */
     ck_assert_int_eq(lpnas_evaluate(net, d, idx + 8, 4, i8, &e), LPNAS_OK);
     ck_assert_double_eq_tol(m.base, e.miou, 1e-12); /* the copy is the same network */
     for (int i = 0; i < 2; i++) {
@@ -347,6 +352,62 @@ START_TEST(blockwise_table_and_choice)
     ck_assert_int_eq(lpnas_blockwise_measure(net, d, idx, 4, i8, &bad, 1, &m), LPNAS_ERR_ARG);
     lpnas_net_free(net);
     lpnas_dataset_free(d);
+}
+END_TEST
+
+/* Issue 17's integer path honours the genes: after calibration and the fold
+ * in int8, the ":w4" stage's folded weights are k * s with |k| <= 7 per
+ * output channel (s = max|w| / 7), the default stage's use up to 127 codes. */
+START_TEST(integer_fold_uses_stage_bits)
+{
+    lpnas_arch a;
+    ck_assert_int_eq(lpnas_arch_parse(TINY_W4, &a), LPNAS_OK);
+    lpnas_net_options no = {2, 16, 16, 3};
+    lpnas_net *net;
+    ck_assert_int_eq(lpnas_net_create(&a, &no, &net), LPNAS_OK);
+    float *p = lpnas_net_params(net);
+    for (size_t i = 0; i < lpnas_net_param_count(net); i++)
+        p[i] = (float)sin((double)i * 0.61) * 0.2f;
+    lpnas_net_params_changed(net);
+    float img[2 * 3 * 16 * 16];
+    for (int i = 0; i < 2 * 3 * 16 * 16; i++)
+        img[i] = (float)((i * 37) % 255);
+    const lpnas_policy *i8;
+    ck_assert_int_eq(lpnas_policy_get("int8", &i8), LPNAS_OK);
+    ck_assert_msg(lpnas_net_calibrate(net, img, 2, i8, NULL) == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_net_fold(net, i8);
+    int seen4 = 0, seen8 = 0;
+    for (int i = 0; i < net->g.count; i++) {
+        const lpnas_node *n = &net->g.node[i];
+        if (n->kind != LPNAS_NODE_CONV || (n->in[0] != 0 && n->wfmt != LPNAS_WFMT_W4))
+            continue; /* the first conv (default, 8 bits) and the :w4 one */
+        size_t per = (size_t)(n->in_c / n->groups) * n->kernel * n->kernel;
+        int kmax = n->wfmt == LPNAS_WFMT_W4 ? 7 : 127, top = 0;
+        for (int o = 0; o < n->c; o++) {
+            const float *w = net->folded + net->s[i].fw + (size_t)o * per;
+            float mx = 0;
+            for (size_t k = 0; k < per; k++)
+                mx = fmaxf(mx, fabsf(w[k]));
+            if (!(mx > 0))
+                continue;
+            float s = mx / (float)kmax;
+            for (size_t k = 0; k < per; k++) {
+                float q = w[k] / s;
+                ck_assert_msg(fabsf(q - nearbyintf(q)) < 1e-3f && fabsf(q) <= kmax + 1e-3f, "node %d: %g", i, q);
+                int qi = (int)fabsf(nearbyintf(q));
+                top = qi > top ? qi : top;
+            }
+        }
+        if (n->wfmt == LPNAS_WFMT_W4) {
+            seen4 = 1;
+            ck_assert_int_eq(top, 7);
+        } else {
+            seen8 = 1;
+            ck_assert_int_gt(top, 7);
+        }
+    }
+    ck_assert(seen4 && seen8);
+    lpnas_net_free(net);
 }
 END_TEST
 
@@ -436,6 +497,7 @@ static Suite *suite(void)
     tcase_add_test(t, devices);
     tcase_add_test(t, stage_weights_rounded);
     tcase_add_test(t, blockwise_table_and_choice);
+    tcase_add_test(t, integer_fold_uses_stage_bits);
     tcase_add_test(t, search_with_size_objective_and_budget);
     suite_add_tcase(s, t);
     return s;
