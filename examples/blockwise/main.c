@@ -136,7 +136,7 @@ int main(int argc, char **argv)
     double pred;
     long long bytes;
     if (lpnas_blockwise_choose(&t, &arch, bits, (long long)budget, ch, &pred, &bytes)) {
-        fprintf(stderr, "blockwise: %s\n", lpnas_last_error());
+        fprintf(stderr, "%s (--max-weight-bytes)\n", lpnas_last_error()); /* already says "blockwise:" */
         goto done;
     }
     lpnas_arch c = arch;
