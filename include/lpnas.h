@@ -18,6 +18,8 @@
 #include "lpnas/model.h"
 #include "lpnas/onnx.h"
 #include "lpnas/search.h"
+#include "lpnas/device.h"
+#include "lpnas/blockwise.h"
 #include "lpnas/plot.h"
 #include "lpnas/transport.h"
 

@@ -11,6 +11,23 @@ static const char *const DOWN[] = {"conv", "pool"};
 static const char *const UP[] = {"nearest", "bilinear", "deconv"};
 static const char *const SKIP[] = {"concat", "add", "none"};
 static const char *const ACT[] = {"relu", "relu6"};
+/* Weight formats after ':' in a stage; index = lpnas_wfmt (0: no suffix). */
+static const char *const WFMT[] = {"", "f16", "w8", "w4"};
+
+const char *lpnas_wfmt_name(lpnas_wfmt f)
+{
+    return (unsigned)f < LPNAS_WFMT_COUNT ? WFMT[f] : NULL;
+}
+
+int lpnas_wfmt_bits(lpnas_wfmt f, int default_bits)
+{
+    switch (f) {
+    case LPNAS_WFMT_F16: return 16;
+    case LPNAS_WFMT_W8: return 8;
+    case LPNAS_WFMT_W4: return 4;
+    default: return default_bits;
+    }
+}
 
 lpnas_status lpnas_arch_check(const lpnas_arch *a)
 {
@@ -32,6 +49,8 @@ lpnas_status lpnas_arch_check(const lpnas_arch *a)
         if (inv ? (s->expansion < 1 || s->expansion > 8) : s->expansion != 0)
             return lpnas_fail(LPNAS_ERR_ARG, "arch: stage %d: expansion %d (%s)", i + 1, s->expansion,
                               inv ? "need 1..8" : "only inverted residual stages have one");
+        if ((unsigned)s->wfmt >= LPNAS_WFMT_COUNT)
+            return lpnas_fail(LPNAS_ERR_ARG, "arch: stage %d: weight format %d unknown", i + 1, (int)s->wfmt);
     }
     if ((unsigned)a->down > LPNAS_DOWN_POOL || (unsigned)a->up > LPNAS_UP_DECONV ||
         (unsigned)a->skip > LPNAS_SKIP_NONE || (unsigned)a->act > LPNAS_ARCH_RELU6)
@@ -51,6 +70,8 @@ int lpnas_arch_format(const lpnas_arch *a, char *buf, size_t size)
                       s->kernel);
         if (s->type == LPNAS_BLOCK_INVERTED)
             n += snprintf(tmp + n, sizeof tmp - (size_t)n, "e%d", s->expansion);
+        if (s->wfmt != LPNAS_WFMT_DEFAULT) /* the default has no suffix: one spelling per network */
+            n += snprintf(tmp + n, sizeof tmp - (size_t)n, ":%s", WFMT[s->wfmt % LPNAS_WFMT_COUNT]);
     }
     snprintf(tmp + n, sizeof tmp - (size_t)n, "/down=%s,up=%s,skip=%s,dec=%d,act=%s", DOWN[a->down % 2],
              UP[a->up % 3], SKIP[a->skip % 3], a->dec_blocks, ACT[a->act % 2]);
@@ -174,6 +195,14 @@ lpnas_status lpnas_arch_parse(const char *text, lpnas_arch *out)
             if (s->expansion < 1 || s->expansion > 8)
                 return bound(&c, tok, "expansion %d: need 1..8", s->expansion);
         }
+        if (*c.p == ':') {
+            c.p++;
+            int f = 0;
+            /* WFMT[0] is "" and never matches: ":" must name a format */
+            if ((st = word(&c, WFMT + 1, LPNAS_WFMT_COUNT - 1, "a weight format f16, w8 or w4", &f)))
+                return st;
+            s->wfmt = (lpnas_wfmt)(f + 1);
+        }
         a.stages++;
     }
     if (a.stages == 0)
@@ -266,6 +295,29 @@ lpnas_status lpnas_arch_stats_compute(const lpnas_arch *a, int h, int w, lpnas_a
     return LPNAS_OK;
 }
 
+lpnas_status lpnas_arch_weight_bytes(const lpnas_arch *a, int default_bits, long long *bytes)
+{
+    if (default_bits != 4 && default_bits != 8 && default_bits != 16 && default_bits != 32)
+        return lpnas_fail(LPNAS_ERR_ARG, "arch weight bytes: default bits %d (need 4, 8, 16 or 32)", default_bits);
+    static _Thread_local lpnas_graph g;
+    /* any size the stages divide: weights do not depend on the image size */
+    int f = 1 << (a->stages > 0 && a->stages <= LPNAS_ARCH_MAX_STAGES ? a->stages - 1 : 0);
+    lpnas_status st = lpnas_graph_build(a, f, f, &g);
+    if (st)
+        return st;
+    long long total = 0;
+    for (int i = 0; i < g.count; i++) {
+        const lpnas_node *n = &g.node[i];
+        if (n->kind != LPNAS_NODE_CONV && n->kind != LPNAS_NODE_DECONV)
+            continue;
+        long long w = n->params - (n->bias ? n->c : 0); /* weights only; the bias is counted below */
+        long long bits = w * lpnas_wfmt_bits((lpnas_wfmt)n->wfmt, default_bits);
+        total += (bits + 7) / 8 + 4LL * n->c;
+    }
+    *bytes = total;
+    return LPNAS_OK;
+}
+
 static lpnas_status push(lpnas_layer_list *l, lpnas_layer_op op, const lpnas_node *in, const lpnas_node *n, int act)
 {
     lpnas_layer y = {op, in->h, in->w, n->in_c, n->c, n->kernel, n->stride, n->groups, (lpnas_layer_act)act, 1};
@@ -307,4 +359,30 @@ lpnas_status lpnas_arch_layers(const lpnas_arch *a, int h, int w, lpnas_layer_li
     if (st)
         lpnas_layer_list_free(l);
     return st;
+}
+
+lpnas_status lpnas_arch_layer_wbits(const lpnas_arch *a, int h, int w, int *wbits, size_t n)
+{
+    static _Thread_local lpnas_graph g;
+    lpnas_status st = lpnas_graph_build(a, h, w, &g);
+    if (st)
+        return st;
+    size_t row = 0;
+    if (row < n)
+        wbits[row] = 0; /* the input normalization row */
+    row++;
+    /* the same rows as lpnas_arch_layers: one per conv/deconv/pool/upsample/add/concat node */
+    for (int i = 1; i < g.count; i++) {
+        const lpnas_node *x = &g.node[i];
+        if (x->kind == LPNAS_NODE_BN || x->kind == LPNAS_NODE_ACT || x->kind == LPNAS_NODE_INPUT)
+            continue;
+        int b = x->kind == LPNAS_NODE_CONV || x->kind == LPNAS_NODE_DECONV ? lpnas_wfmt_bits((lpnas_wfmt)x->wfmt, 0)
+                                                                           : 0;
+        if (row < n)
+            wbits[row] = b;
+        row++;
+    }
+    if (row != n)
+        return lpnas_fail(LPNAS_ERR_ARG, "arch layer bits: the network has %zu layer rows, the array %zu", row, n);
+    return LPNAS_OK;
 }

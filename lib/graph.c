@@ -7,6 +7,7 @@
 typedef struct {
     lpnas_graph *g;
     lpnas_status st;
+    int wfmt; /* the weight format of the stage being built */
 } builder;
 
 static int add_node(builder *b, lpnas_node n)
@@ -17,6 +18,8 @@ static int add_node(builder *b, lpnas_node n)
         b->st = lpnas_fail(LPNAS_ERR_ARG, "arch: more than %d nodes", LPNAS_GRAPH_MAX_NODES);
         return 0;
     }
+    if (n.kind == LPNAS_NODE_CONV || n.kind == LPNAS_NODE_DECONV)
+        n.wfmt = b->wfmt;
     b->g->node[b->g->count] = n;
     return b->g->count++;
 }
@@ -30,7 +33,7 @@ static int conv(builder *b, int x, int out_c, int k, int stride, int groups, int
 {
     const lpnas_node *p = at(b, x);
     int oh = (p->h + stride - 1) / stride, ow = (p->w + stride - 1) / stride;
-    lpnas_node n = {LPNAS_NODE_CONV, {x, -1}, out_c, oh, ow, p->c, k, stride, groups, bias, 0, 0, 0};
+    lpnas_node n = {LPNAS_NODE_CONV, {x, -1}, out_c, oh, ow, p->c, k, stride, groups, bias, 0, 0, 0, 0};
     n.params = (long long)out_c * (p->c / groups) * k * k + (bias ? out_c : 0);
     n.macs = (long long)oh * ow * out_c * (p->c / groups) * k * k;
     return add_node(b, n);
@@ -39,7 +42,7 @@ static int conv(builder *b, int x, int out_c, int k, int stride, int groups, int
 static int simple(builder *b, lpnas_node_kind kind, int x, int act)
 {
     const lpnas_node *p = at(b, x);
-    lpnas_node n = {kind, {x, -1}, p->c, p->h, p->w, p->c, 1, 1, 1, 0, act, 0, 0};
+    lpnas_node n = {kind, {x, -1}, p->c, p->h, p->w, p->c, 1, 1, 1, 0, act, 0, 0, 0};
     if (kind == LPNAS_NODE_BN)
         n.params = 2LL * p->c;
     if (kind == LPNAS_NODE_MAXPOOL)
@@ -60,7 +63,7 @@ static int two(builder *b, lpnas_node_kind kind, int x, int y)
 {
     const lpnas_node *p = at(b, x), *q = at(b, y);
     lpnas_node n = {kind, {x, y}, kind == LPNAS_NODE_CONCAT ? p->c + q->c : p->c, p->h, p->w, p->c + q->c,
-                    1, 1, 1, 0, 0, 0, 0};
+                    1, 1, 1, 0, 0, 0, 0, 0};
     return add_node(b, n);
 }
 
@@ -97,9 +100,9 @@ lpnas_status lpnas_graph_build(const lpnas_arch *a, int h, int w, lpnas_graph *g
     if (h < f || w < f || h % f || w % f || h > 8192 || w > 8192)
         return lpnas_fail(LPNAS_ERR_ARG, "arch: input %dx%d must be divisible by %d (2^(stages-1)) and at most 8192",
                           h, w, f);
-    builder b = {g, LPNAS_OK};
+    builder b = {g, LPNAS_OK, 0};
     g->count = 0;
-    lpnas_node in = {LPNAS_NODE_INPUT, {-1, -1}, a->in_channels, h, w, a->in_channels, 1, 1, 1, 0, 0, 0, 0};
+    lpnas_node in = {LPNAS_NODE_INPUT, {-1, -1}, a->in_channels, h, w, a->in_channels, 1, 1, 1, 0, 0, 0, 0, 0};
     int x = add_node(&b, in);
     int act = a->act == LPNAS_ARCH_RELU6 ? 1 : 0;
     int skips[LPNAS_ARCH_MAX_STAGES];
@@ -112,7 +115,9 @@ lpnas_status lpnas_graph_build(const lpnas_arch *a, int h, int w, lpnas_graph *g
                 else
                     stride = 2;
             }
+            b.wfmt = (int)a->stage[i].wfmt;
             x = block(&b, x, &a->stage[i], stride, act);
+            b.wfmt = 0;
         }
         skips[i] = x;
     }
@@ -120,7 +125,7 @@ lpnas_status lpnas_graph_build(const lpnas_arch *a, int h, int w, lpnas_graph *g
         int wi = a->stage[i].width;
         if (a->up == LPNAS_UP_DECONV) {
             const lpnas_node *p = at(&b, x);
-            lpnas_node d = {LPNAS_NODE_DECONV, {x, -1}, wi, p->h * 2, p->w * 2, p->c, 2, 2, 1, 0, 0, 0, 0};
+            lpnas_node d = {LPNAS_NODE_DECONV, {x, -1}, wi, p->h * 2, p->w * 2, p->c, 2, 2, 1, 0, 0, 0, 0, 0};
             d.params = (long long)p->c * wi * 4;
             d.macs = (long long)p->h * p->w * p->c * wi * 4;
             x = simple(&b, LPNAS_NODE_ACT, simple(&b, LPNAS_NODE_BN, add_node(&b, d), 0), act);

@@ -28,6 +28,7 @@ typedef struct {
     int act;            /* ACT: 0 relu, 1 relu6; UPSAMPLE: 0 nearest, 1 bilinear */
     long long params;   /* weights (+bias), or gamma+beta for BN */
     long long macs;
+    int wfmt;           /* conv/deconv: lpnas_wfmt of its weights (encoder stages; 0 elsewhere) */
 } lpnas_node;
 
 #define LPNAS_GRAPH_MAX_NODES 512

@@ -282,11 +282,13 @@ void lpnas_net_quantize_weights(lpnas_net *net, const lpnas_policy *policy)
     const lpnas_int_format *f = &policy->integer;
     make_alias(net);
     set_format(net, f);
-    int32_t wmax = (1 << (f->weight_bits - 1)) - 1;
+    int32_t wmax_policy = (1 << (f->weight_bits - 1)) - 1;
     for (int i = 1; i < net->g.count; i++) {
         const lpnas_node *nd = &net->g.node[i];
         if (nd->kind != LPNAS_NODE_CONV && nd->kind != LPNAS_NODE_DECONV)
             continue;
+        /* a precision gene (issue 18: ":w4"/":w8" on the stage) overrides the policy's weight width */
+        int32_t wmax = nd->wfmt == LPNAS_WFMT_W4 ? 7 : nd->wfmt == LPNAS_WFMT_W8 ? 127 : wmax_policy;
         const lpnas_net_slots *s = &net->s[i];
         int C = nd->c;
         size_t nw = (size_t)nd->params - (nd->bias ? (size_t)C : 0);

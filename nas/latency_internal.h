@@ -46,6 +46,7 @@ struct lpnas_latency_model {
     char device[128], toolchain[128], date[32], method[256];
     char source[320]; /* where the model came from: "built-in ..." or "LUT file PATH" */
     bool has_analytic;
+    bool analytic_imx8mp; /* the built-in i.MX 8M Plus roofline (nas/latency_imx8mp.c) instead */
     lpnas_myriadx_constants k;
     lpnas_fusion_rules fusions;
     double overhead_ms;
@@ -109,5 +110,9 @@ static inline void lpnas_myriadx_geom_of(const lpnas_layer *y, bool fused_pool, 
  * tensors go through DDR. Returns < 0 if the layer is not covered. */
 double lpnas_myriadx_layer_ms(const lpnas_myriadx_constants *k, const lpnas_layer *y, bool fused_pool, bool in_ddr,
                               bool out_ddr);
+
+/* The i.MX 8M Plus estimate; wbits (may be NULL) gives each row's weight bits. */
+lpnas_status lpnas_imx8mp_estimate(const lpnas_latency_model *m, const lpnas_layer_list *list, const int *wbits,
+                                   double *per_layer, double *total_ms);
 
 #endif

@@ -262,6 +262,8 @@ lpnas_status lpnas_latency_estimate(const lpnas_latency_model *m, const lpnas_la
 {
     if (!m || !list || !total_ms)
         return lpnas_fail(LPNAS_ERR_ARG, "latency estimate: NULL model, list or total");
+    if (m->analytic_imx8mp)
+        return lpnas_imx8mp_estimate(m, list, NULL, per_layer, total_ms);
     if (!m->count && m->has_analytic && m->fusions == LPNAS_FUSE_MYRIADX) {
         double t = estimate_analytic(&m->k, list->layers, list->count, per_layer);
         if (t >= 0) {

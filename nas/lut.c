@@ -41,6 +41,8 @@ static double *const_at(lpnas_myriadx_constants *k, size_t i)
 
 lpnas_status lpnas_lut_save(const lpnas_latency_model *m, const char *path)
 {
+    if (m->analytic_imx8mp) /* its roofline has no LUT spelling: a saved file would price nothing */
+        return lpnas_fail(LPNAS_ERR_UNSUPPORTED, "%s: the built-in i.MX 8M Plus model is not a table; save a measured LUT instead", path);
     FILE *f = fopen(path, "w");
     if (!f)
         return lpnas_fail(LPNAS_ERR_IO, "%s: cannot create: %s", path, strerror(errno));

@@ -5,7 +5,8 @@
  *      with its reason, never trained;
  *   2. FP32 warm-up, then FP32 and post-hoc mIoU in the policy;
  *   3. (aligned mode) fine-tuning in the policy with loss scaling, aligned mIoU;
- *   4. objectives: mIoU (aligned, or FP32 in posthoc mode), latency, parameters;
+ *   4. objectives: mIoU (aligned, or FP32 in posthoc mode), latency, model
+ *      size in bytes (weights at each stage's format, lpnas_arch_weight_bytes);
  *      fitness: mIoU minus a penalty for latency over the budget. */
 #include <errno.h>
 #include <math.h>
@@ -16,6 +17,8 @@
 #include "base/error.h"
 #include "lpnas/model.h"
 #include "nas/prune.h"
+#include "lpnas/qnet.h"
+#include "lpnas/quant.h"
 #include "nas/runner_internal.h"
 #include "nas/search_config.h"
 #include "nas/search_internal.h"
@@ -46,6 +49,42 @@ void lpnas_search_options_default(lpnas_search_options *o)
     o->prune_warmup = 40, o->prune_interval = 20, o->prune_startup = 5;
 }
 
+/* Bits of a weight in the policy's own format: the integer format's width,
+ * 32 for fp32, 16 for the binary16 policies. */
+static int policy_weight_bits(const lpnas_policy *p)
+{
+    lpnas_int_format f;
+    if (lpnas_policy_is_integer(p) && !lpnas_policy_int_format(p, &f))
+        return f.weight_bits == 4 || f.weight_bits == 8 ? f.weight_bits : 8;
+    return lpnas_policy_is_fp32(p) ? 32 : 16;
+}
+
+/* A candidate's model size in bytes (its third objective). */
+static double weight_bytes(const lpnas_search *s, const lpnas_genome *g)
+{
+    lpnas_arch a;
+    long long b = 0;
+    lpnas_space_decode(&s->space, g, &a, NULL);
+    if (lpnas_arch_weight_bytes(&a, policy_weight_bits(s->o.policy), &b))
+        return INFINITY; /* cannot happen for a decoded genome */
+    return (double)b;
+}
+
+/* The latency of a decoded candidate with its per-stage weight bits. */
+static lpnas_status candidate_latency(const lpnas_search_options *o, const lpnas_arch *a, const lpnas_layer_list *l,
+                                      double *ms)
+{
+    int *bits = malloc((l->count ? l->count : 1) * sizeof *bits);
+    if (!bits)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "search: out of memory");
+    lpnas_status e = lpnas_arch_layer_wbits(a, lpnas_dataset_height(o->data), lpnas_dataset_width(o->data), bits,
+                                            l->count);
+    if (!e)
+        e = lpnas_latency_estimate_wbits(o->latency, l, bits, NULL, ms);
+    free(bits);
+    return e;
+}
+
 static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
 {
     lpnas_search *s = ctx;
@@ -60,7 +99,7 @@ static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
     if (!e)
         e = lpnas_arch_layers(&a, h, w, &l);
     if (!e) {
-        e = lpnas_latency_estimate(o->latency, &l, NULL, &c->latency_ms);
+        e = candidate_latency(o, &a, &l, &c->latency_ms);
         lpnas_layer_list_free(&l);
     }
     if (e) { /* e.g. a LUT without this layer: a clear error, the search stops */
@@ -76,13 +115,16 @@ static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
     double over_lat = c->latency_ms / o->budget_ms - 1 - o->latency_slack;
     double over_par = (double)c->params / (double)o->max_params - 1;
     double over_mem = (double)c->peak_bytes / (double)o->max_peak_bytes - 1;
-    *feasible = over_lat <= 0 && over_par <= 0 && over_mem <= 0;
+    double wb = weight_bytes(s, &c->genome);
+    double over_wb = o->max_weight_bytes > 0 ? wb / (double)o->max_weight_bytes - 1 : 0;
+    *feasible = over_lat <= 0 && over_par <= 0 && over_mem <= 0 && over_wb <= 0;
     if (!*feasible) {
-        snprintf(c->reason, sizeof c->reason, "%s%s%s", over_lat > 0 ? "latency over budget; " : "",
-                 over_par > 0 ? "too many parameters; " : "", over_mem > 0 ? "activations exceed memory" : "");
-        c->outcome.point.violation = fmax(over_lat, 0) + fmax(over_par, 0) + fmax(over_mem, 0);
+        snprintf(c->reason, sizeof c->reason, "%s%s%s%s", over_lat > 0 ? "latency over budget; " : "",
+                 over_par > 0 ? "too many parameters; " : "", over_mem > 0 ? "activations exceed memory; " : "",
+                 over_wb > 0 ? "weights exceed the size budget" : "");
+        c->outcome.point.violation = fmax(over_lat, 0) + fmax(over_par, 0) + fmax(over_mem, 0) + fmax(over_wb, 0);
         c->outcome.point.obj[1] = c->latency_ms;
-        c->outcome.point.obj[2] = (double)c->params;
+        c->outcome.point.obj[2] = wb;
     }
     return LPNAS_OK;
 }
@@ -130,6 +172,25 @@ static int prune_check(void *user, int step)
             return prune_point(p, k, e.miou);
         }
     return 0;
+}
+
+/* Integer policies: activation ranges from the first 64 of the tiles
+ * (min/max, lpnas_net_calibrate), for the weights the network holds now.
+ * No-op for other policies. */
+static lpnas_status calibrate(lpnas_net *net, const lpnas_dataset *d, const int *idx, int n, const lpnas_policy *pol)
+{
+    if (!lpnas_policy_is_integer(pol))
+        return LPNAS_OK;
+    n = n < 64 ? n : 64;
+    size_t per = (size_t)lpnas_dataset_channels(d) * lpnas_dataset_height(d) * lpnas_dataset_width(d);
+    float *x = malloc((size_t)n * per * sizeof *x);
+    if (!x)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "calibration: out of memory");
+    for (int i = 0; i < n; i++)
+        memcpy(x + (size_t)i * per, lpnas_dataset_image(d, idx[i]), per * sizeof *x);
+    lpnas_status st = lpnas_net_calibrate(net, x, n, pol, NULL);
+    free(x);
+    return st;
 }
 
 static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const atomic_int *stop)
@@ -182,7 +243,11 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
         c->status = LPNAS_CAND_PRUNED;
         return LPNAS_OK;
     }
-    if ((st = lpnas_evaluate(net, vd, o->val, o->nval, o->policy, &eph)))
+    /* mixed precision: post-hoc and aligned are judged with each stage's weights
+     * in its format (no-op without precision genes) */
+    if ((st = lpnas_net_round_stage_weights(net, NULL)) ||
+        (st = calibrate(net, o->data, o->train, o->ntrain, o->policy)) ||
+        (st = lpnas_evaluate(net, vd, o->val, o->nval, o->policy, &eph)))
         goto fail;
     c->miou_fp32 = e32.miou, c->miou_posthoc = eph.miou, c->vessel_iou = eph.vessel_iou;
     char fpath[4200];
@@ -195,6 +260,7 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
         to.policy = o->policy, to.steps = o->finetune_steps, to.lr = hp.lr / 3, to.seed = seed + 1;
         to.scaler.growth_interval = 50;
         if ((st = lpnas_train(net, o->data, o->train, o->ntrain, &to, &tr)) ||
+            (st = lpnas_net_round_stage_weights(net, NULL)) || /* fine-tuned off the grid: back onto it */
             (st = lpnas_evaluate(net, vd, o->val, o->nval, o->policy, &eal)))
             goto fail;
         c->miou_aligned = eal.miou, c->vessel_iou = eal.vessel_iou, c->skipped_steps = tr.skipped_steps;
@@ -223,7 +289,7 @@ static void score(void *ctx, lpnas_candidate *c)
     c->outcome.fitness = measured ? q - o->latency_penalty * excess : -INFINITY;
     c->outcome.point.obj[0] = measured ? -q : 0;
     c->outcome.point.obj[1] = c->latency_ms;
-    c->outcome.point.obj[2] = (double)c->params;
+    c->outcome.point.obj[2] = weight_bytes(s, &c->genome); /* NSGA-II's third objective: model size */
     c->outcome.point.violation = excess;
 }
 
@@ -276,6 +342,8 @@ static lpnas_status create_leader(const lpnas_search_options *o, lpnas_search **
                           lpnas_dataset_channels(o->val_data), lpnas_dataset_height(o->val_data),
                           lpnas_dataset_width(o->val_data), lpnas_dataset_channels(o->data),
                           lpnas_dataset_height(o->data), lpnas_dataset_width(o->data));
+    if (o->max_weight_bytes < 0)
+        return lpnas_fail(LPNAS_ERR_ARG, "search: max weight bytes %lld (need >= 0; 0: no budget)", o->max_weight_bytes);
     if (!(o->crossover_prob >= 0 && o->crossover_prob <= 1))
         return lpnas_fail(LPNAS_ERR_ARG, "search: crossover probability %g (need 0..1)", o->crossover_prob);
     lpnas_status cs = lpnas_search_check_data(o);
@@ -493,6 +561,8 @@ lpnas_status lpnas_search_rows(const lpnas_search *s, lpnas_search_row **rows, s
         r[i].latency_ms = c[i].latency_ms, r[i].miou_fp32 = c[i].miou_fp32, r[i].miou_posthoc = c[i].miou_posthoc;
         r[i].miou_aligned = c[i].miou_aligned, r[i].vessel_iou = c[i].vessel_iou;
         r[i].status = (int)c[i].status;
+        if (c[i].status == LPNAS_CAND_OK || c[i].status == LPNAS_CAND_INFEASIBLE)
+            r[i].weight_bytes = (long long)weight_bytes(s, &c[i].genome);
         r[i].quality = quality(&s->o, c[i].miou_fp32, c[i].miou_posthoc, c[i].miou_aligned);
     }
     for (size_t i = 0; i < m; i++) {

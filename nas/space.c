@@ -16,6 +16,7 @@
 #define G_LR 36
 #define G_OPT 37
 #define G_SCHED 38
+#define G_WFMT(i) (39 + (i))
 
 void lpnas_space_options_default(lpnas_space_options *o)
 {
@@ -59,6 +60,11 @@ lpnas_status lpnas_space_init(lpnas_space *s, const lpnas_space_options *o)
     if (o->max_blocks < 1 || o->max_blocks > 8 || o->max_expansion < 1 || o->max_expansion > 8 ||
         o->max_dec_blocks < 1 || o->max_dec_blocks > 4)
         return lpnas_fail(LPNAS_ERR_ARG, "search space: blocks 1..8, expansion 1..8, decoder blocks 1..4");
+    if (o->n_wfmts < 0 || o->n_wfmts > LPNAS_WFMT_COUNT)
+        return lpnas_fail(LPNAS_ERR_ARG, "search space: %d weight formats (need 0..%d)", o->n_wfmts, LPNAS_WFMT_COUNT);
+    for (int i = 0; i < o->n_wfmts; i++)
+        if ((unsigned)o->wfmts[i] >= LPNAS_WFMT_COUNT)
+            return lpnas_fail(LPNAS_ERR_ARG, "search space: weight format %d unknown", (int)o->wfmts[i]);
     s->o = *o;
     return LPNAS_OK;
 }
@@ -70,6 +76,8 @@ static void bounds(const lpnas_space *s, int k, int *lo, int *hi)
     *lo = 0;
     if (k == G_STAGES) {
         *lo = o->min_stages, *hi = o->max_stages;
+    } else if (k >= G_WFMT(0)) {
+        *hi = o->n_wfmts > 1 ? o->n_wfmts - 1 : 0;
     } else if (k < G_DOWN) {
         switch ((k - 1) % 5) {
         case 0: *hi = o->allow_inverted ? 2 : o->allow_separable ? 1 : 0; break;
@@ -116,10 +124,13 @@ static void random_genome(void *ctx, lpnas_rng *r, lpnas_genome *out)
 {
     const lpnas_space *s = ctx;
     out->n = LPNAS_SPACE_GENES;
+    /* without precision genes they stay 0 and draw nothing, so a search
+     * without --mixed-precision proposes exactly what it did before them */
+    int n = s->o.n_wfmts > 1 ? LPNAS_SPACE_GENES : G_WFMT(0);
     for (int k = 0; k < LPNAS_SPACE_GENES; k++) {
         int lo, hi;
         bounds(s, k, &lo, &hi);
-        out->g[k] = lo + (int)lpnas_rng_below(r, (uint64_t)(hi - lo + 1));
+        out->g[k] = k < n ? lo + (int)lpnas_rng_below(r, (uint64_t)(hi - lo + 1)) : lo;
     }
 }
 
@@ -135,8 +146,11 @@ static int active_genes(const lpnas_space *s, const lpnas_genome *g, int *list)
                 continue;
             list[n++] = G_STAGE(i) + j;
         }
-    for (int k = G_DOWN; k < LPNAS_SPACE_GENES; k++)
+    for (int k = G_DOWN; k <= G_SCHED; k++)
         list[n++] = k;
+    if (s->o.n_wfmts > 1)
+        for (int i = 0; i < g->g[G_STAGES]; i++)
+            list[n++] = G_WFMT(i);
     return n;
 }
 
@@ -160,9 +174,12 @@ static void mutate(void *ctx, lpnas_rng *r, lpnas_genome *g)
  * child inherits whole stages; every other gene is a unit of its own. */
 static void crossover(void *ctx, lpnas_rng *r, const lpnas_genome *a, const lpnas_genome *b, lpnas_genome *child)
 {
-    (void)ctx;
+    const lpnas_space *s = ctx;
     child->n = a->n;
-    for (int k = 0; k < a->n;) {
+    /* no draws for absent precision genes (the same sequence as before them) */
+    int n = s->o.n_wfmts > 1 ? a->n : G_WFMT(0);
+    memcpy(&child->g[n], &a->g[n], (size_t)(a->n - n) * sizeof child->g[0]);
+    for (int k = 0; k < n;) {
         int len = k >= G_STAGE(0) && k < G_DOWN ? 5 : 1;
         const lpnas_genome *p = (lpnas_rng_u32(r) & 1) ? a : b;
         memcpy(&child->g[k], &p->g[k], (size_t)len * sizeof child->g[0]);
@@ -189,6 +206,7 @@ void lpnas_space_decode(const lpnas_space *s, const lpnas_genome *g, lpnas_arch 
         st->blocks = x[2];
         st->kernel = s->o.kernels[x[3]];
         st->expansion = st->type == LPNAS_BLOCK_INVERTED ? x[4] : 0;
+        st->wfmt = s->o.n_wfmts ? s->o.wfmts[g->g[G_WFMT(i)]] : LPNAS_WFMT_DEFAULT;
     }
     a->down = (lpnas_down_kind)g->g[G_DOWN];
     a->up = (lpnas_up_kind)g->g[G_UP];

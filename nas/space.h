@@ -6,7 +6,8 @@
  *   g[0]                 stages, min_stages..max_stages
  *   g[1 + 5i .. 5 + 5i]  stage i: block type, width index, blocks, kernel index, expansion
  *   g[31..35]            down, up, skip, decoder blocks, activation
- *   g[36..38]            learning-rate index, optimizer, schedule */
+ *   g[36..38]            learning-rate index, optimizer, schedule
+ *   g[39 + i]            stage i: weight-format index into options.wfmts (0 without precision genes) */
 #ifndef LPNAS_NAS_SPACE_H
 #define LPNAS_NAS_SPACE_H
 
@@ -14,7 +15,7 @@
 #include "lpnas/search.h"
 #include "nas/strategy.h"
 
-#define LPNAS_SPACE_GENES 39
+#define LPNAS_SPACE_GENES 45
 
 typedef struct {
     lpnas_space_options o;

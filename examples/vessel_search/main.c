@@ -39,9 +39,16 @@ static void usage(FILE *f)
             "  --test DIR            held-out tiles: the final Pareto front and the best candidate are judged\n"
             "                        on them (FP32, post-hoc, aligned), never used for any choice\n"
             "  --tiles N             synthetic tiles when no --data (default 600)\n"
-            "  --policy NAME         fp32, ieee-fp16, myriadx (default), myriadx-fp16acc\n"
-            "  --lut FILE            latency LUT instead of the built-in Myriad X model\n"
+            "  --policy NAME         fp32, ieee-fp16, myriadx (default), myriadx-fp16acc, int8, int8-pow2, w4a8\n"
+            "  --lut FILE            latency LUT instead of the device's built-in model\n"
+            "  --device NAME         myriadx (default: binary16, calibrated model) or imx8mp (i.MX 8M Plus\n"
+            "                        NPU: integer policies, weights w8/w4, UNCALIBRATED model; default\n"
+            "                        policy int8): selects the latency model and the allowed weight formats\n"
+            "  --mixed-precision     search a weight format per encoder stage among the device's formats\n"
+            "  --max-weight-bytes N  model size budget in bytes (weights at their formats; default: none)\n"
             "  --budget-ms X         latency budget incl. 2 ms per-inference overhead (default 6)\n"
+            );
+    fprintf(f,
             "  --max-params N        parameter budget (default 120000)\n"
             "  --strategy NAME       random, evolution (default), nsga2\n"
             "  --mode NAME           aligned (default: fine-tune in the policy, judge aligned mIoU) or\n"
@@ -55,7 +62,8 @@ static void usage(FILE *f)
             "                        --workers or the number of ranks; use >= all workers of all ranks\n"
             "  --workers N           threads (default: all cores)\n"
             "  --seed N              (default 1)\n"
-            "  --out DIR             results.csv, pareto.csv, best.lpm, best.onnx, pareto.png, masks.png, report.md,\n"
+            "  --out DIR             results.csv, pareto.csv, best.lpm, best.onnx, pareto.png, pareto-size.png,\n"
+            "                        masks.png, report.md,\n"
             "                        search.state (default out/search)\n"
             "  --resume              continue the search saved in --out (with the same options)\n"
             "  --overwrite           start a new search over the one saved in --out\n"
@@ -244,6 +252,16 @@ static int write_outputs(const char *out, const lpnas_search_options *o, lpnas_s
     if (lpnas_plot_scatter_png(path, pts, np, aligned ? "vessel search: latency vs aligned miou" : "vessel search: latency vs fp32 miou",
                                "latency on the device (ms)", aligned ? "aligned miou" : "fp32 miou", o->budget_ms, budget))
         bad += missing(out, "pareto.png", lpnas_last_error());
+    /* pareto-size.png, the second panel: model size vs the same mIoU (front marks the 2-D front above) */
+    for (int i = 0, j = 0; i < (int)n; i++)
+        if (rows[i].status == 1 || rows[i].status == 2)
+            pts[j++].x = (double)rows[i].weight_bytes / 1000.0;
+    snprintf(budget, sizeof budget, "budget %.1f kB", (double)o->max_weight_bytes / 1000.0);
+    snprintf(path, sizeof path, "%s/pareto-size.png", out);
+    if (lpnas_plot_scatter_png(path, pts, np, "vessel search: model size vs miou", "weights on the device (kB)",
+                               aligned ? "aligned miou" : "fp32 miou",
+                               o->max_weight_bytes > 0 ? (double)o->max_weight_bytes / 1000.0 : NAN, budget))
+        bad += missing(out, "pareto-size.png", lpnas_last_error());
     free(pts);
     if (interrupted) {
         free(rows);
@@ -381,7 +399,9 @@ int main(int argc, char **argv)
     o.budget_ms = 6.0, o.max_params = 120000, o.population = 8, o.evaluations = 20;
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     o.workers = nproc > 0 && nproc < 64 ? (int)nproc : 1;
-    const char *data = NULL, *lut = NULL, *policy = "myriadx", *out = "out/search", *valdir = NULL, *testdir = NULL;
+    const char *device = "myriadx";
+    bool mixed = false;
+    const char *data = NULL, *lut = NULL, *policy = NULL, *out = "out/search", *valdir = NULL, *testdir = NULL;
     double tiles = 600, v;
     int max_width = 0;
     for (int i = 1; i < argc; i++) {
@@ -405,6 +425,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--data") && has) data = argv[++i];
         else if (!strcmp(a, "--lut") && has) lut = argv[++i];
         else if (!strcmp(a, "--policy") && has) policy = argv[++i];
+        else if (!strcmp(a, "--device") && has) device = argv[++i];
+        else if (!strcmp(a, "--mixed-precision")) mixed = true;
         else if (!strcmp(a, "--out") && has) out = argv[++i];
         else if (!strcmp(a, "--resume")) o.resume = true;
         else if (!strcmp(a, "--overwrite")) o.overwrite = true;
@@ -455,6 +477,7 @@ int main(int argc, char **argv)
         INT("--prune-startup", 1, 1e6, o.prune_startup = (int)v)
         INT("--max-stages", 1, 6, o.space.max_stages = (int)v; if (o.space.min_stages > (int)v) o.space.min_stages = (int)v)
         INT("--max-width", 8, 1024, max_width = (int)v)
+        INT("--max-weight-bytes", 1, 1e12, o.max_weight_bytes = (long long)v)
         else {
             fprintf(stderr, "vessel_search: unknown or incomplete option '%s' (see --help)\n", a);
             return 2;
@@ -463,9 +486,29 @@ int main(int argc, char **argv)
 #undef INT
 #undef NUMK
     }
+    lpnas_device dev;
+    if (lpnas_device_parse(device, &dev)) {
+        fprintf(stderr, "vessel_search: --device: %s\n", lpnas_last_error());
+        return 2;
+    }
+    if (!policy)
+        policy = lpnas_device_default_policy(dev);
     if (lpnas_policy_get(policy, &o.policy)) {
         fprintf(stderr, "vessel_search: --policy: %s\n", lpnas_last_error());
         return 2;
+    }
+    if (!lpnas_device_accepts_policy(dev, o.policy)) {
+        fprintf(stderr, "vessel_search: --policy '%s': not a number format of --device %s (%s)\n", policy, device,
+                dev == LPNAS_DEVICE_IMX8MP ? "an integer NPU: int8, int8-pow2, w4a8 or fp32" : "binary16 policies or fp32");
+        return 2;
+    }
+    if (mixed) {
+        o.space.n_wfmts = lpnas_device_wfmts(dev, o.space.wfmts);
+        if (o.space.n_wfmts < 2) {
+            fprintf(stderr, "vessel_search: --mixed-precision: --device %s runs one weight format (%s); nothing to choose\n",
+                    device, lpnas_wfmt_name(o.space.wfmts[0]));
+            return 2;
+        }
     }
     if (o.sample > o.population)
         o.sample = o.population;
@@ -528,7 +571,7 @@ int main(int argc, char **argv)
         }
     }
     lpnas_search *s = NULL;
-    if (lut ? lpnas_lut_load(lut, &m) : lpnas_latency_model_myriadx(NULL, &m)) {
+    if (lut ? lpnas_lut_load(lut, &m) : lpnas_device_latency_model(dev, &m)) {
         fprintf(stderr, "vessel_search: %s%s\n", lut ? "--lut: " : "", lpnas_last_error());
         goto done;
     }

@@ -35,6 +35,15 @@ void lpnas_myriadx_options_default(lpnas_myriadx_options *o);
 lpnas_status lpnas_latency_model_myriadx(const lpnas_myriadx_options *o, lpnas_latency_model **out);
 void lpnas_latency_model_free(lpnas_latency_model *m);
 
+typedef struct {
+    double overhead_ms; /* per inference: delegate invoke and sync; default 0.4 */
+} lpnas_imx8mp_options;
+
+void lpnas_imx8mp_options_default(lpnas_imx8mp_options *o);
+/* The built-in NXP i.MX 8M Plus NPU model (INT8): UNCALIBRATED, from
+ * data-sheet peaks (docs/latency.md); a measured LUT overrides it. */
+lpnas_status lpnas_latency_model_imx8mp(const lpnas_imx8mp_options *o, lpnas_latency_model **out);
+
 /* LUT files: text, versioned ("# lpnas lut v1"); load validates every line
  * and reports file:line: what. */
 lpnas_status lpnas_lut_load(const char *path, lpnas_latency_model **out);
@@ -51,6 +60,12 @@ size_t lpnas_latency_entry_count(const lpnas_latency_model *m);
  * total_ms = sum + overhead. */
 lpnas_status lpnas_latency_estimate(const lpnas_latency_model *m, const lpnas_layer_list *list, double *per_layer_ms,
                                     double *total_ms);
+
+/* The same with each row's weight bits (lpnas_arch_layer_wbits; NULL: the
+ * device default). Only the i.MX 8M Plus model prices bits (weight traffic);
+ * Myriad X and LUT models give lpnas_latency_estimate's result. */
+lpnas_status lpnas_latency_estimate_wbits(const lpnas_latency_model *m, const lpnas_layer_list *list,
+                                          const int *wbits, double *per_layer, double *total_ms);
 
 /* The canonical signature of a layer as LUT files spell it:
  * op:HxWxC>OC:kK:sS:gG:dD:act[:fused]. Returns the length (snprintf style). */

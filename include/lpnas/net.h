@@ -34,6 +34,11 @@ size_t lpnas_net_memory_bytes(const lpnas_net *net); /* everything the plan allo
  * lpnas_net_params_changed (lpnas_train does this for itself). */
 float *lpnas_net_params(lpnas_net *net);
 void lpnas_net_params_changed(lpnas_net *net);
+/* Mixed precision (issue 18): rounds, in place, the weights of every conv
+ * whose stage has a weight format (":w8", ":w4": symmetric per output
+ * channel; ":f16": binary16) to the values the device holds; other layers
+ * are left to the policy. *layers (may be NULL) receives how many convs. */
+lpnas_status lpnas_net_round_stage_weights(lpnas_net *net, int *layers);
 float *lpnas_net_grads(lpnas_net *net);              /* same layout */
 /* BN running statistics (mean then variance per BN, in graph order), saved
  * in model files; like lpnas_net_params, marks the fold stale */

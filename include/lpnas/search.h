@@ -27,6 +27,11 @@ typedef struct {
     int max_dec_blocks;   /* 1..2 */
     double lrs[8];        /* learning rates searched; default 1e-3, 2e-3, 3e-3, 5e-3 */
     int n_lrs;
+    /* Per-stage weight-format genes (mixed precision): the formats the device
+     * allows. 0 (default): no genes, every stage has the policy's format and
+     * strings carry no suffix; 1: that format everywhere; 2..4: searched. */
+    lpnas_wfmt wfmts[LPNAS_WFMT_COUNT];
+    int n_wfmts;
 } lpnas_space_options;
 
 /* Training hyper-parameters searched alongside the architecture. */
@@ -84,6 +89,7 @@ typedef struct {
     bool resume;
     bool overwrite;                  /* start afresh over an existing search in out_dir (else refused) */
     bool raw_inputs;                 /* no input normalization: the network sees raw sensor values */
+    long long max_weight_bytes;      /* model size budget (lpnas_arch_weight_bytes; default 0: none) */
     double crossover_prob;           /* evolution: share of children that recombine two tournament
                                       * winners (stage genes travel together), then mutate; default 0.25 */
     /* Median pruner (as Optuna's MedianPruner): during the FP32 warm-up, at
@@ -141,6 +147,7 @@ typedef struct {
     int status;       /* 1 ok, 2 infeasible, 3 failed, 4 duplicate, 5 pruned */
     bool on_front;    /* ok and no ok candidate is both faster and more accurate */
     double quality;   /* the mIoU the search ranks by (aligned, post-hoc or FP32: see the modes) */
+    long long weight_bytes; /* model size on the device (lpnas_arch_weight_bytes); 0: not computed */
 } lpnas_search_row;
 
 /* *rows is malloc'ed (free it). */
