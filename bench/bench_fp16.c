@@ -6,7 +6,7 @@
  * in the same run: memcpy of the same float array for conversions. The
  * scalar ops have no peer in this run (Berkeley SoftFloat 3 is not
  * installed here): their rates are printed without a ratio -- a figure
- * quoted from elsewhere is never divided by one measured here. */
+ * taken from elsewhere is never divided by one measured here. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
