@@ -9,25 +9,7 @@
 #include "base/error.h"
 #include "lpnas/qnet.h"
 #include "lpnas/train.h"
-
-/* Integer policies: activation ranges from the first 64 of the tiles measured on
- * (min/max, lpnas_net_calibrate), for the weights the network holds now.
- * No-op for other policies. */
-static lpnas_status calibrate(lpnas_net *net, const lpnas_dataset *d, const int *idx, int n, const lpnas_policy *pol)
-{
-    if (!lpnas_policy_is_integer(pol))
-        return LPNAS_OK;
-    n = n < 64 ? n : 64;
-    size_t per = (size_t)lpnas_dataset_channels(d) * lpnas_dataset_height(d) * lpnas_dataset_width(d);
-    float *x = malloc((size_t)n * per * sizeof *x);
-    if (!x)
-        return lpnas_fail(LPNAS_ERR_NOMEM, "calibration: out of memory");
-    for (int i = 0; i < n; i++)
-        memcpy(x + (size_t)i * per, lpnas_dataset_image(d, idx[i]), per * sizeof *x);
-    lpnas_status st = lpnas_net_calibrate(net, x, n, pol, NULL);
-    free(x);
-    return st;
-}
+#include "nas/search_internal.h"
 
 /* A copy of `src` whose arch has the given stage formats, same weights,
  * BN statistics and normalization (the parameter layout does not depend on
@@ -73,7 +55,7 @@ lpnas_status lpnas_blockwise_measure(lpnas_net *net, const lpnas_dataset *d, con
     lpnas_net *c;
     lpnas_status st = copy_with(net, &a, &c);
     if (!st)
-        st = calibrate(c, d, idx, n, policy);
+        st = lpnas_search_calibrate(c, d, idx, n, policy);
     if (!st)
         st = lpnas_evaluate(c, d, idx, n, policy, &e);
     lpnas_net_free(c);
@@ -86,7 +68,7 @@ lpnas_status lpnas_blockwise_measure(lpnas_net *net, const lpnas_dataset *d, con
             b.stage[i].wfmt = fmt[j];
             if ((st = copy_with(net, &b, &c)))
                 return st;
-            if (!(st = lpnas_net_round_stage_weights(c, NULL)) && !(st = calibrate(c, d, idx, n, policy)))
+            if (!(st = lpnas_net_round_stage_weights(c, NULL)) && !(st = lpnas_search_calibrate(c, d, idx, n, policy)))
                 st = lpnas_evaluate(c, d, idx, n, policy, &e);
             lpnas_net_free(c);
             if (st)

@@ -174,10 +174,8 @@ static int prune_check(void *user, int step)
     return 0;
 }
 
-/* Integer policies: activation ranges from the first 64 of the tiles
- * (min/max, lpnas_net_calibrate), for the weights the network holds now.
- * No-op for other policies. */
-static lpnas_status calibrate(lpnas_net *net, const lpnas_dataset *d, const int *idx, int n, const lpnas_policy *pol)
+/* nas/search_internal.h */
+lpnas_status lpnas_search_calibrate(lpnas_net *net, const lpnas_dataset *d, const int *idx, int n, const lpnas_policy *pol)
 {
     if (!lpnas_policy_is_integer(pol))
         return LPNAS_OK;
@@ -246,7 +244,7 @@ static lpnas_status evaluate(void *ctx, lpnas_candidate *c, uint64_t seed, const
     /* mixed precision: post-hoc and aligned are judged with each stage's weights
      * in its format (no-op without precision genes) */
     if ((st = lpnas_net_round_stage_weights(net, NULL)) ||
-        (st = calibrate(net, o->data, o->train, o->ntrain, o->policy)) ||
+        (st = lpnas_search_calibrate(net, o->data, o->train, o->ntrain, o->policy)) ||
         (st = lpnas_evaluate(net, vd, o->val, o->nval, o->policy, &eph)))
         goto fail;
     c->miou_fp32 = e32.miou, c->miou_posthoc = eph.miou, c->vessel_iou = eph.vessel_iou;

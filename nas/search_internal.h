@@ -32,4 +32,11 @@ lpnas_status lpnas_search_create_worker(const lpnas_search_options *o, lpnas_sea
 lpnas_status lpnas_search_serve(lpnas_search *s);
 void lpnas_search_free_worker(lpnas_search *s);
 
+/* Integer policies: activation ranges from the first 64 of the tiles idx
+ * of d (min/max, lpnas_net_calibrate), for the weights the network holds
+ * now. No-op for other policies. Shared by the search and the block-wise
+ * table (nas/blockwise.c). */
+lpnas_status lpnas_search_calibrate(lpnas_net *net, const lpnas_dataset *d, const int *idx, int n,
+                                    const lpnas_policy *pol);
+
 #endif
