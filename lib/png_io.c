@@ -33,9 +33,10 @@ static void on_warning(png_structp p, png_const_charp msg)
     (void)p, (void)msg; /* libpng warnings are not errors; stay quiet */
 }
 
-lpnas_status lpnas_png_read(const char *path, float **out, int *channels, int *h, int *w)
+/* Opens path, checks the PNG signature and starts a libpng reader whose
+ * errors land in *e (the caller's setjmp buffer). */
+static lpnas_status open_reader(const char *path, png_err *e, FILE **fp, png_structp *pp, png_infop *ip)
 {
-    *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
         return lpnas_fail(LPNAS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -44,15 +45,28 @@ lpnas_status lpnas_png_read(const char *path, float **out, int *channels, int *h
         fclose(f);
         return lpnas_fail(LPNAS_ERR_FORMAT, "%s: not a PNG file", path);
     }
-    png_err e;
-    e.msg[0] = 0;
-    png_structp p = png_create_read_struct(PNG_LIBPNG_VER_STRING, &e, on_error, on_warning);
+    e->msg[0] = 0;
+    png_structp p = png_create_read_struct(PNG_LIBPNG_VER_STRING, e, on_error, on_warning);
     png_infop info = p ? png_create_info_struct(p) : NULL;
     if (!p || !info) {
         png_destroy_read_struct(&p, &info, NULL);
         fclose(f);
         return lpnas_fail(LPNAS_ERR_NOMEM, "%s: libpng could not start", path);
     }
+    *fp = f, *pp = p, *ip = info;
+    return LPNAS_OK;
+}
+
+lpnas_status lpnas_png_read(const char *path, float **out, int *channels, int *h, int *w)
+{
+    *out = NULL;
+    png_err e;
+    FILE *f;
+    png_structp p;
+    png_infop info;
+    lpnas_status os = open_reader(path, &e, &f, &p, &info);
+    if (os)
+        return os;
     /* volatile: modified between setjmp and a possible longjmp */
     float *volatile data = NULL;
     png_bytep *volatile rows = NULL;
@@ -113,23 +127,13 @@ lpnas_status lpnas_png_read(const char *path, float **out, int *channels, int *h
 
 lpnas_status lpnas_png_info(const char *path, int *channels, int *h, int *w)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lpnas_fail(LPNAS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char sig[8];
-    if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
-        fclose(f);
-        return lpnas_fail(LPNAS_ERR_FORMAT, "%s: not a PNG file", path);
-    }
     png_err e;
-    e.msg[0] = 0;
-    png_structp p = png_create_read_struct(PNG_LIBPNG_VER_STRING, &e, on_error, on_warning);
-    png_infop info = p ? png_create_info_struct(p) : NULL;
-    if (!p || !info) {
-        png_destroy_read_struct(&p, &info, NULL);
-        fclose(f);
-        return lpnas_fail(LPNAS_ERR_NOMEM, "%s: libpng could not start", path);
-    }
+    FILE *f;
+    png_structp p;
+    png_infop info;
+    lpnas_status os = open_reader(path, &e, &f, &p, &info);
+    if (os)
+        return os;
     if (setjmp(e.jmp)) {
         png_destroy_read_struct(&p, &info, NULL);
         fclose(f);
