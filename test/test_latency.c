@@ -97,10 +97,11 @@ END_TEST
  * whole-network figure): the two SSD networks measured by the same person,
  * script and NCS2 (aallan/benchmarking-ml-on-the-edge, USB3, OpenVINO 2019
  * R1) and SqueezeNet 1.1 (ivost/openvino-playground, RPi4 + NCS2, OpenVINO
- * 2021.2). The 25 % target is asserted where it is met (SSD-MobileNetV2,
- * SqueezeNet); SSD-MobileNetV1-0.75 misses it (-47 %, reported in the docs):
- * it is only required to stay below its measurement, and the difference of
- * the two SSDs, where their identical post-processing cancels, within 25 %. */
+ * 2021.2). The 25 % target is asserted where it is met (SSD-MobileNetV2
+ * -23.6 %, SqueezeNet -21.8 %); SSD-MobileNetV1-0.75 misses it (-40.0 %,
+ * reported in the docs): it is bounded to [-45 %, 0) so a change that moves
+ * it either way is seen, and the difference of the two SSDs, where their
+ * identical post-processing cancels, is held to 25 % (it is +7.6 %). */
 START_TEST(myriadx_held_out_networks)
 {
     lpnas_latency_model *m;
@@ -110,13 +111,45 @@ START_TEST(myriadx_held_out_networks)
     double sq = list_ms(m, "test/data/latency/squeezenet1_1_227.csv", NULL);
     ck_assert_msg(fabs(v2 - 80.4) / 80.4 <= 0.25, "SSD-MobileNetV2 %.2f ms vs 80.4 ms", v2);
     ck_assert_msg(fabs(sq - 11.3) / 11.3 <= 0.25, "SqueezeNet 1.1 %.2f ms vs 11.3 ms", sq);
-    ck_assert_msg(v1 < 52.8, "SSD-MobileNetV1-0.75 %.2f ms not below 52.8 ms", v1);
+    ck_assert_msg(v1 < 52.8 && (v1 - 52.8) / 52.8 >= -0.45, "SSD-MobileNetV1-0.75 %.2f ms vs 52.8 ms", v1);
     double diff = v2 - v1, measured = 80.4 - 52.8;
     ck_assert_msg(fabs(diff - measured) / measured <= 0.25, "SSD V2 - V1: %.2f ms vs %.1f ms measured", diff, measured);
     /* MobileNetV2-224: the issue's ~8 ms was 3x too fast; depthwise and the
      * 1x1 expansions now cost what the device spends on them */
     double mnv2 = list_ms(m, "test/data/latency/mobilenet_v2_224.csv", NULL);
     ck_assert_msg(mnv2 > 12, "MobileNetV2-224 %.2f ms", mnv2);
+    lpnas_latency_model_free(m);
+}
+END_TEST
+
+/* A depthwise layer costs the same wherever its tensors live. Until
+ * 2026-12-02 a CMX-resident one had the DDR traffic it saves subtracted and
+ * fell to its 0.02 ms floor: 75x75x96 k3 (4.86 M MACs) in 0.02 ms is 0.24
+ * TMAC/s of useful work, 3.9 TMAC/s on the NCE's block-diagonal emulation
+ * (16 channels per block) against a chip peak of 0.5 TMAC/s (1 TOPS, [V]).
+ * Here the layer sits between two 1x1 convs whose tensors fit the CMX too,
+ * so it is CMX-resident in the list; its price must equal its price alone
+ * (network input and output in DDR) and respect the peak bound. */
+START_TEST(myriadx_depthwise_placement_independent)
+{
+    lpnas_latency_model *m;
+    ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
+    lpnas_layer_list l;
+    lpnas_layer_list_init(&l);
+    lpnas_layer rows[3] = {L(LPNAS_OP_CONV, 75, 75, 48, 96, 1, 1, 1), L(LPNAS_OP_CONV, 75, 75, 96, 96, 3, 1, 96),
+                           L(LPNAS_OP_CONV, 75, 75, 96, 96, 1, 1, 1)};
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(lpnas_layer_list_push(&l, &rows[i]), LPNAS_OK);
+    double per[3], total;
+    ck_assert_int_eq(lpnas_latency_estimate(m, &l, per, &total), LPNAS_OK);
+    double alone = one_layer_ms(m, rows[1]);
+    ck_assert_msg(fabs(per[1] - alone) <= 1e-12 * alone, "depthwise in the list %.6f ms, alone %.6f ms", per[1],
+                  alone);
+    double bound = 75.0 * 75 * 96 * 9 * 16 / 5e8; /* MACs x emulation / (0.5 TMAC/s in MAC/ms) */
+    ck_assert_msg(per[1] >= bound, "depthwise %.4f ms below the NCE peak bound %.4f ms", per[1], bound);
+    /* the 1x1 convs next to it do save their DDR traffic (cheaper than alone) */
+    ck_assert(per[2] < one_layer_ms(m, rows[2]));
+    lpnas_layer_list_free(&l);
     lpnas_latency_model_free(m);
 }
 END_TEST
@@ -138,11 +171,12 @@ START_TEST(detection_output_op)
     ck_assert_ptr_nonnull(strstr(text, "detection_output,1917,1,91,100,1,1,1,none"));
     free(text);
     /* 20 bytes per (class, prior) + 7 SHAVEs x (priors + 8) x 5 int16, written
-     * and read; scores, deltas, priors read; 100 x 7 values written; 1.2 MB/ms */
+     * and read; scores, deltas, priors read; 100 x 7 values written; at the
+     * DDR rate of the calibration fit (1.3503e6 B/ms, docs/latency.md) */
     lpnas_latency_model *m;
     ck_assert_int_eq(lpnas_latency_model_myriadx(NULL, &m), LPNAS_OK);
     double scratch = 20.0 * 1917 * 91 + 2.0 * 7 * (1917 + 8) * 5;
-    double want = 0.010 + (2 * scratch + 2.0 * (1917 * 91 + 12 * 1917) + 2.0 * 7 * 100) / 1.20e6;
+    double want = 0.010 + (2 * scratch + 2.0 * (1917 * 91 + 12 * 1917) + 2.0 * 7 * 100) / 1.3503e6;
     double got = one_layer_ms(m, l.layers[1]);
     ck_assert_msg(fabs(got - want) <= 1e-12 * want, "detection_output %.9f ms, formula %.9f ms", got, want);
     lpnas_layer more = l.layers[1];
@@ -709,6 +743,7 @@ static Suite *suite(void)
     tcase_add_test(t, myriadx_per_layer_within_15_percent);
     tcase_add_test(t, myriadx_calibration_networks_within_15_percent);
     tcase_add_test(t, myriadx_held_out_networks);
+    tcase_add_test(t, myriadx_depthwise_placement_independent);
     tcase_add_test(t, detection_output_op);
     tcase_add_test(t, breakdown_by_kind);
     tcase_add_test(t, openvino_import_end_to_end);

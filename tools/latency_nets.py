@@ -96,7 +96,8 @@ SSD_NOTE = ["The IR ends in DetectionOutput (1917 priors, 91 classes, confidence
             "keep_top_k 100, NMS 0.6; its box input has 1917 x 4 = 7668 values) on the device's SHAVEs:",
             "the last row. Permute rows are written as upsample_nearest by 1 (a SHAVE copy), Sigmoid rows",
             "as standalone 'relu' rows over the same tensor; PriorBoxClustered and Reshape are constant",
-            "or free."]
+            "or free. The first row is the IR's input Power layer (Preprocessor/mul/FusedPower_:",
+            "x * 2/255 - 1 over the 300x300x3 input), a standalone 'bn' row (a SHAVE scale-shift)."]
 
 
 def ssd_mobilenet_v2_300():
@@ -104,6 +105,7 @@ def ssd_mobilenet_v2_300():
                "as converted by OpenVINO Model Optimizer 2019.1 (IR v5, FP16): backbone, head taps at the",
                "expansion of block 13 (19x19x576) and the 1x1 conv to 1280 (10x10), extra layers",
                "1x1 256 > 3x3/2 512, 1x1 128 > 3x3/2 256 (x2), 1x1 64 > 3x3/2 128; 3x3 box predictors."] + SSD_NOTE)
+    net.add("bn", 300, 300, 3, 3)  # Preprocessor/mul/FusedPower_ (IR layer 1): a SHAVE scale-shift
     h, w = net.add("conv", 300, 300, 3, 32, 3, 2, act="relu6")
     # blocks 0..12 fully, block 13's expansion is the first head tap
     h, w, c, taps = mobilenet_v2_blocks(net, h, w, 32, MNV2, stop_at=13)
@@ -132,6 +134,7 @@ def ssd_mobilenet_v1_075_300():
                "13 depthwise-separable blocks at 0.75 width, heads on Conv2d_11 (19x19x384) and Conv2d_13",
                "(10x10x768), extra layers 1x1 192 > 3x3/2 384, 1x1 96 > 3x3/2 192 (x2), 1x1 48 > 3x3/2 96;",
                "1x1 box predictors."] + SSD_NOTE)
+    net.add("bn", 300, 300, 3, 3)  # Preprocessor/mul/FusedPower_ (IR layer 1): a SHAVE scale-shift
     h, w = net.add("conv", 300, 300, 3, 24, 3, 2, act="relu6")
     c = 24
     feats = []
