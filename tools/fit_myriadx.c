@@ -50,6 +50,9 @@ static const struct {
     {"test/data/latency/ssd_mobilenet_v2_300.csv", 80.4, 1},
     {"test/data/latency/ssd_mobilenet_v1_075_300.csv", 52.8, 1},
     {"test/data/latency/squeezenet1_1_227.csv", 11.3, 1},
+    {"test/data/latency/resnet50_224.csv", 56.5, 1},
+    {"test/data/latency/mobileone_s0_224.csv", 11.1, 1},
+    {"test/data/latency/deeplabv3_mnv2_513.csv", 253.1, 1},
 };
 #define NNETS (sizeof NETS / sizeof NETS[0])
 

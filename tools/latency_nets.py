@@ -186,12 +186,91 @@ def squeezenet1_1_227():
     return net
 
 
+LUXONIS = "RVC2 NN Performance table of docs.luxonis.com (docs/latency.md)"
+
+
+def resnet50_224():
+    """ResNet-50 in the torchvision layout (v1.5: the stride sits on each
+    stage's first 3x3), the common export; which variant the measured blob
+    used is not stated."""
+    net = Net(["ResNet-50, 224x224x3 input, batch 1 (torchvision layout, v1.5: 7x7/2 stem, 3x3/2 max pool,",
+               "bottlenecks 1x1 > 3x3 (stride here) > 1x1 with 4x expansion, [3, 4, 6, 3] blocks, 1x1 projection",
+               "on each stage's first block, residual adds with ReLU, global pool, fc 1000).",
+               "Held out: " + LUXONIS + "."])
+    net.add("conv", 224, 224, 3, 64, 7, 2, act="relu")
+    net.add("maxpool", 112, 112, 64, 64, 3, 2)
+    h, c = 56, 64
+    for width, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+        for b in range(blocks):
+            s = stride if b == 0 else 1
+            out = width * 4
+            net.add("conv", h, h, c, width, act="relu")
+            oh, _ = net.add("conv", h, h, width, width, 3, s, act="relu")
+            net.add("conv", oh, oh, width, out)
+            if b == 0:
+                net.add("conv", h, h, c, out, 1, s)  # projection shortcut
+            net.add("add", oh, oh, out, out, act="relu")
+            h, c = oh, out
+    net.add("global_avgpool", h, h, c, c, h)
+    net.add("fc", 1, 1, c, 1000)
+    return net
+
+
+def mobileone_s0_224():
+    """MobileOne-S0 (Vasu et al., CVPR 2023) at inference, after its
+    re-parameterisation: every block is one conv + ReLU (the k = 4
+    over-parameterised branches, BN and the identity branch fold into it)."""
+    net = Net(["MobileOne-S0 (Vasu et al. 2023, apple/ml-mobileone), 224x224x3 input, batch 1, re-parameterised",
+               "for inference: 3x3/2 stem to 48, then stages of (3x3 depthwise + 1x1 pointwise) blocks, widths",
+               "48/128/256/1024 (multipliers 0.75, 1, 1, 2), [2, 8, 10, 1] blocks, first block of each stage",
+               "stride 2; ReLU after every conv; global pool, fc 1000. Depthwise-heavy.",
+               "Held out: " + LUXONIS + "."])
+    h, w = net.add("conv", 224, 224, 3, 48, 3, 2, act="relu")
+    c = 48
+    for planes, blocks in ((48, 2), (128, 8), (256, 10), (1024, 1)):
+        for b in range(blocks):
+            s = 2 if b == 0 else 1
+            h, w = net.add("conv", h, w, c, c, 3, s, c, "relu")
+            net.add("conv", h, w, c, planes, act="relu")
+            c = planes
+    net.add("global_avgpool", h, w, c, c, h)
+    net.add("fc", 1, 1, c, 1000)
+    return net
+
+
+def deeplabv3_mnv2_513(root):
+    """The calibration list examples/latency/deeplabv3_mnv2_256.csv (same
+    assumed layout) at 513x513: 'same' padding gives 257, 129, 65 where the
+    256 list has 128, 64, 32; the image pooling spans 65x65; the final x8
+    bilinear upsampling writes 520x520 (the model resizes to 513: 2.7 % more
+    output pixels than the real layer)."""
+    size = {256: 513, 128: 257, 64: 129, 32: 65, 1: 1}
+    net = Net(["DeepLabV3 with a MobileNetV2 backbone at 513x513x3, batch 1: the layout of the calibration list",
+               "examples/latency/deeplabv3_mnv2_256.csv (TensorFlow DeepLab, output stride 8, dilations 2 and 4,",
+               "simplified ASPP; assumed, not checked against the measured model) with every size scaled",
+               "(513 > 257 > 129 > 65; image pooling over 65x65; the final x8 bilinear writes 520x520).",
+               "Held out: " + LUXONIS + "."])
+    with open(os.path.join(root, "examples", "latency", "deeplabv3_mnv2_256.csv")) as f:
+        rows = [r.strip() for r in f if r.strip() and not r.startswith("#") and not r.startswith("op,")]
+    for r in rows:
+        op, h, w, ci, co, k, s, g, act, d = r.split(",")
+        h, w, k, s = size[int(h)], size[int(w)], int(k), int(s)
+        if op == "global_avgpool":
+            k = h
+        if op == "upsample_bilinear" and h == 1:
+            s = 65
+        net.add(op, h, w, int(ci), int(co), k, s, int(g), act, int(d))
+    return net
+
+
 def main():
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     out = os.path.join(root, "test", "data", "latency")
     os.makedirs(out, exist_ok=True)
     nets = {"mobilenet_v2_224.csv": mobilenet_v2_224(), "ssd_mobilenet_v2_300.csv": ssd_mobilenet_v2_300(),
-            "ssd_mobilenet_v1_075_300.csv": ssd_mobilenet_v1_075_300(), "squeezenet1_1_227.csv": squeezenet1_1_227()}
+            "ssd_mobilenet_v1_075_300.csv": ssd_mobilenet_v1_075_300(), "squeezenet1_1_227.csv": squeezenet1_1_227(),
+            "resnet50_224.csv": resnet50_224(), "mobileone_s0_224.csv": mobileone_s0_224(),
+            "deeplabv3_mnv2_513.csv": deeplabv3_mnv2_513(root)}
     for name, net in nets.items():
         with open(os.path.join(out, name), "w") as f:
             f.write(net.text())
