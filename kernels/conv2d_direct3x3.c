@@ -10,23 +10,24 @@
  *   dweight   dw[o][c][ky][kx] += sum_{y, x} g[o][y][x] * xp[c][y+ky][x+kx]
  *
  * xp and gp are copies of the input and of the output gradient with a
- * one-pixel zero border (one pass over each, in the workspace): the inner
- * loops then have no padding tests. din is the forward kernel run on gp
+ * one-pixel zero border (one pass over each, in the workspace, rows
+ * 64-byte aligned): the inner loops then have no padding tests. din is the forward kernel run on gp
  * with the weights transposed (ci <-> o) and flipped, adding into din.
  *
  * Register blocking: 4 output channels x 16 output pixels (8 vectors of 8
  * lanes) per step of the (ci, ky, kx) loop: 2 loads of the input row, 4
  * weight broadcasts, 8 multiplies and 8 adds. The weight gradient keeps 4
- * output channels x 3 kx taps (12 vectors) per (ci, ky) over all pixels.
+ * output channels x 3 kx taps x 16 lanes (2 x 3 x 2 vectors; 8 x 3 with
+ * AVX-512) per (ci, ky) over all pixels.
  *
  * Summation order, the same on every path: each output sums its products in
  * the order ci, ky, kx, starting from +0 (acc = acc + w * x, the product
  * rounded, then the sum rounded: no fused multiply-add). A vector lane does
  * exactly the scalar operations of its output, so the vector blocks and the
  * scalar tails agree bit for bit. The weight gradient sums, per (o, c, ky,
- * kx) and per sample, 8 fixed lane partial sums (lane l takes columns
- * x = l, l + 8, ... of every row, rows in order), added in a fixed tree,
- * then the scalar tail columns, then into dw.
+ * kx) and per sample, 16 fixed lane partial sums (lane L takes columns
+ * x = L (mod 16) of every row, rows in order), added in a fixed tree, then
+ * the scalar tail columns, then into dw (see dw_block).
  *
  * One body written with GCC vector extensions (8 floats), compiled three
  * times: baseline (portable: two SSE2 halves), AVX2 and AVX-512 (the same 8
@@ -34,6 +35,7 @@
  * -ffp-contract=off keeps all three free of fma, so they give the same bits
  * (tested). On AMD Zen separate multiply and add cost no throughput: they
  * issue to different pipes. */
+#include <stdint.h>
 #include <string.h>
 
 #include "kernels/conv2d.h"
@@ -121,28 +123,42 @@ bool lpnas_conv2d_direct3x3_applies(lpnas_shape in, int out_c, const lpnas_conv_
            p->dil_h == 1 && p->dil_w == 1 && p->groups == 1;
 }
 
-size_t lpnas_conv2d_direct3x3_workspace(lpnas_shape in, int out_c)
+/* The padded planes: H + 2 rows of row_stride(W) floats, a multiple of 16;
+ * padded column 0 (the left zero) at float 15 of the row, so the image's
+ * columns start on a 64-byte boundary when the workspace does (the tap
+ * kx = 1 loads aligned vectors); pad_planes gets and the kernels use the
+ * pointer to padded column 0 of row 0 (xp + 15). */
+static AI size_t row_stride(int W)
 {
-    size_t plane = (size_t)(in.h + 2) * (size_t)(in.w + 2);
-    /* xp, gp, transposed weights; + 8 floats of slack for the last row's loads */
-    return (size_t)in.c * plane + (size_t)out_c * plane + (size_t)in.c * (size_t)out_c * 9 + 16;
+    return ((size_t)W + 17 + 15) & ~(size_t)15;
 }
 
-/* One sample's C planes of H x W into (H + 2) x (W + 2) with a zero border. */
+/* Floats of the weight gradient's partial sums for C input channels (see dw_sample). */
+#define DW_NB_MAX 8
+#define DW_STATE(C) ((size_t)(C) * 3 * DW_NB_MAX * 3 * 17)
+
+size_t lpnas_conv2d_direct3x3_workspace(lpnas_shape in, int out_c)
+{
+    size_t plane = (size_t)(in.h + 2) * row_stride(in.w);
+    /* xp, gp, transposed weights, the weight gradient's partial sums */
+    return (size_t)in.c * plane + (size_t)out_c * plane + (size_t)in.c * (size_t)out_c * 9 + DW_STATE(in.c) + 16;
+}
+
+/* One sample's C planes of H x W into H + 2 rows of W + 2 with a zero border. */
 static AI void pad_planes(float *xp, const float *x, int C, int H, int W)
 {
-    size_t Wp = (size_t)W + 2;
+    size_t Wp = row_stride(W);
     for (int c = 0; c < C; c++) {
         float *d = xp + (size_t)c * (H + 2) * Wp;
         const float *s = x + (size_t)c * H * W;
-        memset(d, 0, Wp * sizeof *d);
+        memset(d, 0, ((size_t)W + 2) * sizeof *d);
         for (int y = 0; y < H; y++) {
             float *r = d + (size_t)(y + 1) * Wp;
             r[0] = 0.0f;
             memcpy(r + 1, s + (size_t)y * W, (size_t)W * sizeof *r);
             r[W + 1] = 0.0f;
         }
-        memset(d + (size_t)(H + 1) * Wp, 0, Wp * sizeof *d);
+        memset(d + (size_t)(H + 1) * Wp, 0, ((size_t)W + 2) * sizeof *d);
     }
 }
 
@@ -253,7 +269,7 @@ static AI void fwd_row(float *out, size_t ostride, const float *xrow, size_t pla
 static AI void fwd_sample(float *out, const float *xp, const float *w, int C, int O, int H, int W, bool add,
                           bool wide)
 {
-    size_t Wp = (size_t)W + 2, plane = (size_t)(H + 2) * Wp, P = (size_t)H * W, ws = (size_t)C * 9;
+    size_t Wp = row_stride(W), plane = (size_t)(H + 2) * Wp, P = (size_t)H * W, ws = (size_t)C * 9;
     for (int y = 0; y < H; y++) {
         const float *xrow = xp + (size_t)y * Wp;
         int o = 0;
@@ -270,67 +286,178 @@ static AI void fwd_sample(float *out, const float *xp, const float *w, int C, in
     }
 }
 
-/* dw[o..o+NB)[c][ky][0..3) += sum over the sample of g * xp. */
-static AI void dw_block(float *dw, size_t dwstride, const float *g, size_t P, const float *xc, size_t Wp, int H,
-                        int W, int ky, int NB)
+/* The weight gradient sums, per (o, c, ky, kx) and per sample, 16 lane
+ * partial sums: lane L takes the columns x = L (mod 16) below W8 = W & ~7,
+ * rows in order; the columns from W8 on go to one scalar sum; at the end
+ * dw += (tree(lanes 0..7) + tree(lanes 8..15)) + scalar.
+ *
+ * The rows are walked in bands (about 512 pixels), and all (c, ky) of an
+ * output-channel block within a band, so that the band of the output
+ * gradient stays in L1; the partial sums live in st (16 floats per (j, kx)
+ * of each (c, ky)) and sst between bands. That changes no order: each lane
+ * still adds its columns row after row.
+ *
+ * dw_band keeps the 16 sums as two 8-lane halves (lo: L = 0..7, hi: L =
+ * 8..15); dw_band16 in one AVX-512 register, and adds the last 8-column
+ * block (when W8 is 8 mod 16) into the low lanes with +-0 in the high ones,
+ * which changes no partial sum (none is ever -0): the same bits. */
+static AI void dw_band(float *st, float *sst, const float *g, size_t P, const float *xc, size_t Wp, int y0, int y1,
+                       int W, int ky, int NB)
 {
-    v8 acc[4][3];
+    v8 lo[4][3], hi[4][3];
     float sacc[4][3];
     for (int j = 0; j < NB; j++)
-        for (int kx = 0; kx < 3; kx++)
-            acc[j][kx] = zero8(), sacc[j][kx] = 0.0f;
+        for (int kx = 0; kx < 3; kx++) {
+            lo[j][kx] = ld8(st + (j * 3 + kx) * 16), hi[j][kx] = ld8(st + (j * 3 + kx) * 16 + 8);
+            sacc[j][kx] = sst[j * 3 + kx];
+        }
     int W8 = W & ~7;
-    for (int y = 0; y < H; y++) {
+    for (int y = y0; y < y1; y++) {
         const float *xr = xc + (size_t)(y + ky) * Wp;
         const float *gr = g + (size_t)y * W;
-        for (int x = 0; x < W8; x += 8) {
+        int x = 0;
+        for (; x + 16 <= W8; x += 16) {
             v8 xv[3] = {ld8(xr + x), ld8(xr + x + 1), ld8(xr + x + 2)};
             for (int j = 0; j < NB; j++) {
                 v8 gv = ld8(gr + (size_t)j * P + x);
                 for (int kx = 0; kx < 3; kx++)
+                    lo[j][kx] = lo[j][kx] + gv * xv[kx];
+            }
+            v8 xw[3] = {ld8(xr + x + 8), ld8(xr + x + 9), ld8(xr + x + 10)};
+            for (int j = 0; j < NB; j++) {
+                v8 gv = ld8(gr + (size_t)j * P + x + 8);
+                for (int kx = 0; kx < 3; kx++)
+                    hi[j][kx] = hi[j][kx] + gv * xw[kx];
+            }
+        }
+        if (x < W8) {
+            v8 xv[3] = {ld8(xr + x), ld8(xr + x + 1), ld8(xr + x + 2)};
+            for (int j = 0; j < NB; j++) {
+                v8 gv = ld8(gr + (size_t)j * P + x);
+                for (int kx = 0; kx < 3; kx++)
+                    lo[j][kx] = lo[j][kx] + gv * xv[kx];
+            }
+        }
+        for (x = W8; x < W; x++)
+            for (int j = 0; j < NB; j++)
+                for (int kx = 0; kx < 3; kx++)
+                    sacc[j][kx] = sacc[j][kx] + gr[(size_t)j * P + x] * xr[x + kx];
+    }
+    for (int j = 0; j < NB; j++)
+        for (int kx = 0; kx < 3; kx++) {
+            st8(st + (j * 3 + kx) * 16, lo[j][kx]), st8(st + (j * 3 + kx) * 16 + 8, hi[j][kx]);
+            sst[j * 3 + kx] = sacc[j][kx];
+        }
+}
+
+/* 8 floats at p in the low lanes, zeros in the high ones. */
+static AI v16 ld8z16(const float *p)
+{
+    v16 v = {0.0f};
+    memcpy(&v, p, 8 * sizeof *p);
+    return v;
+}
+
+static AI void dw_band16(float *st, float *sst, const float *g, size_t P, const float *xc, size_t Wp, int y0, int y1,
+                         int W, int ky, int NB)
+{
+    v16 acc[8][3];
+    float sacc[8][3];
+    for (int j = 0; j < NB; j++)
+        for (int kx = 0; kx < 3; kx++)
+            acc[j][kx] = ld16(st + (j * 3 + kx) * 16), sacc[j][kx] = sst[j * 3 + kx];
+    int W8 = W & ~7;
+    for (int y = y0; y < y1; y++) {
+        const float *xr = xc + (size_t)(y + ky) * Wp;
+        const float *gr = g + (size_t)y * W;
+        int x = 0;
+        for (; x + 16 <= W8; x += 16) {
+            v16 xv[3] = {ld16(xr + x), ld16(xr + x + 1), ld16(xr + x + 2)};
+            for (int j = 0; j < NB; j++) {
+                v16 gv = ld16(gr + (size_t)j * P + x);
+                for (int kx = 0; kx < 3; kx++)
                     acc[j][kx] = acc[j][kx] + gv * xv[kx];
             }
         }
-        for (int x = W8; x < W; x++)
+        if (x < W8) {
+            v16 xv[3] = {ld8z16(xr + x), ld8z16(xr + x + 1), ld8z16(xr + x + 2)};
+            for (int j = 0; j < NB; j++) {
+                v16 gv = ld8z16(gr + (size_t)j * P + x);
+                for (int kx = 0; kx < 3; kx++)
+                    acc[j][kx] = acc[j][kx] + gv * xv[kx];
+            }
+        }
+        for (x = W8; x < W; x++)
             for (int j = 0; j < NB; j++)
                 for (int kx = 0; kx < 3; kx++)
                     sacc[j][kx] = sacc[j][kx] + gr[(size_t)j * P + x] * xr[x + kx];
     }
     for (int j = 0; j < NB; j++)
         for (int kx = 0; kx < 3; kx++)
-            dw[(size_t)j * dwstride + ky * 3 + kx] += hsum8(acc[j][kx]) + sacc[j][kx];
+            st16(st + (j * 3 + kx) * 16, acc[j][kx]), sst[j * 3 + kx] = sacc[j][kx];
 }
 
-static AI void dw_sample(float *dw, const float *g, const float *xp, int C, int O, int H, int W)
+/* Blocks of output channels: 8 (wide) or 2, then one at a time. st: the
+ * partial sums of one block, C * 3 * NB * 3 * 16 floats, then
+ * C * 3 * NB * 3 scalar sums (DW_STATE floats at most). */
+static AI void dw_sample(float *dw, const float *g, const float *xp, int C, int O, int H, int W, float *st, bool wide)
 {
-    size_t Wp = (size_t)W + 2, plane = (size_t)(H + 2) * Wp, P = (size_t)H * W, ws = (size_t)C * 9;
+    size_t Wp = row_stride(W), plane = (size_t)(H + 2) * Wp, P = (size_t)H * W, ws = (size_t)C * 9;
+    int band = W >= 512 ? 1 : 512 / W;
     int o = 0;
-    for (; o + 4 <= O; o += 4)
-        for (int c = 0; c < C; c++)
-            for (int ky = 0; ky < 3; ky++)
-                dw_block(dw + (size_t)o * ws + (size_t)c * 9, ws, g + (size_t)o * P, P, xp + (size_t)c * plane, Wp, H,
-                         W, ky, 4);
-    for (; o < O; o++)
-        for (int c = 0; c < C; c++)
-            for (int ky = 0; ky < 3; ky++)
-                dw_block(dw + (size_t)o * ws + (size_t)c * 9, ws, g + (size_t)o * P, P, xp + (size_t)c * plane, Wp, H,
-                         W, ky, 1);
+#define DW_BLOCKS(NB, FN)                                                                                             \
+    for (; o + NB <= O; o += NB) {                                                                                    \
+        size_t per = (size_t)NB * 3 * 16, nv = (size_t)C * 3 * per;                                                   \
+        float *sst = st + nv;                                                                                         \
+        memset(st, 0, (nv + (size_t)C * 3 * NB * 3) * sizeof *st);                                                    \
+        for (int y0 = 0; y0 < H; y0 += band) {                                                                        \
+            int y1 = y0 + band < H ? y0 + band : H;                                                                   \
+            for (int c = 0; c < C; c++)                                                                               \
+                for (int ky = 0; ky < 3; ky++)                                                                        \
+                    FN(st + (size_t)(c * 3 + ky) * per, sst + (size_t)(c * 3 + ky) * NB * 3, g + (size_t)o * P, P,    \
+                       xp + (size_t)c * plane, Wp, y0, y1, W, ky, NB);                                                \
+        }                                                                                                             \
+        for (int c = 0; c < C; c++)                                                                                   \
+            for (int ky = 0; ky < 3; ky++)                                                                            \
+                for (int j = 0; j < NB; j++)                                                                          \
+                    for (int kx = 0; kx < 3; kx++) {                                                                  \
+                        const float *l = st + (size_t)(c * 3 + ky) * per + (size_t)(j * 3 + kx) * 16;                 \
+                        dw[(size_t)(o + j) * ws + (size_t)c * 9 + ky * 3 + kx] +=                                     \
+                            (hsum8(ld8(l)) + hsum8(ld8(l + 8))) + sst[(size_t)(c * 3 + ky) * NB * 3 + j * 3 + kx];    \
+                    }                                                                                                 \
+    }
+    if (wide) {
+        DW_BLOCKS(8, dw_band16)
+        DW_BLOCKS(1, dw_band16)
+    } else {
+        DW_BLOCKS(2, dw_band)
+        DW_BLOCKS(1, dw_band)
+    }
+#undef DW_BLOCKS
+}
+
+/* The workspace rounded up to 64 bytes (the 16 floats of slack). */
+static AI float *align64(float *p)
+{
+    return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
 }
 
 static AI void fwd_body(float *out, const float *in, const float *w, lpnas_shape s, int O, float *ws, bool wide)
 {
     size_t P = (size_t)s.h * s.w;
+    float *xp = align64(ws) + 15;
     for (int n = 0; n < s.n; n++) {
-        pad_planes(ws, in + (size_t)n * s.c * P, s.c, s.h, s.w);
-        fwd_sample(out + (size_t)n * O * P, ws, w, s.c, O, s.h, s.w, false, wide);
+        pad_planes(xp, in + (size_t)n * s.c * P, s.c, s.h, s.w);
+        fwd_sample(out + (size_t)n * O * P, xp, w, s.c, O, s.h, s.w, false, wide);
     }
 }
 
 static AI void bwd_body(float *din, float *dw, const float *dout, const float *in, const float *w, lpnas_shape s,
                         int O, float *ws, bool wide)
 {
-    size_t P = (size_t)s.h * s.w, plane = (size_t)(s.h + 2) * (s.w + 2);
-    float *xp = ws, *gp = ws + (size_t)s.c * plane, *wt = gp + (size_t)O * plane;
+    size_t P = (size_t)s.h * s.w, plane = (size_t)(s.h + 2) * row_stride(s.w);
+    float *xp = align64(ws), *gp = xp + (size_t)s.c * plane, *wt = gp + (size_t)O * plane;
+    float *st = wt + (size_t)s.c * O * 9;
     if (din) /* wt[c][o][t] = w[o][c][8 - t]: din is the forward conv of gp with wt */
         for (int o = 0; o < O; o++)
             for (int c = 0; c < s.c; c++)
@@ -338,11 +465,11 @@ static AI void bwd_body(float *din, float *dw, const float *dout, const float *i
                     wt[((size_t)c * O + o) * 9 + t] = w[((size_t)o * s.c + c) * 9 + 8 - t];
     for (int n = 0; n < s.n; n++) {
         const float *g = dout + (size_t)n * O * P;
-        pad_planes(xp, in + (size_t)n * s.c * P, s.c, s.h, s.w);
-        dw_sample(dw, g, xp, s.c, O, s.h, s.w);
+        pad_planes(xp + 15, in + (size_t)n * s.c * P, s.c, s.h, s.w);
+        dw_sample(dw, g, xp + 15, s.c, O, s.h, s.w, st, wide);
         if (din) {
-            pad_planes(gp, g, O, s.h, s.w);
-            fwd_sample(din + (size_t)n * s.c * P, gp, wt, O, s.c, s.h, s.w, true, wide);
+            pad_planes(gp + 15, g, O, s.h, s.w);
+            fwd_sample(din + (size_t)n * s.c * P, gp + 15, wt, O, s.c, s.h, s.w, true, wide);
         }
     }
 }
