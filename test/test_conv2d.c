@@ -26,6 +26,7 @@ static const conv_case CASES[] = {
     {1, 8, 6, 6, 16, 1, 1, 2, 2, 0, 0, 1, 1, 4, 0},   /* 1x1 stride 2, groups 4 */
     {2, 3, 5, 5, 2, 3, 2, 1, 1, 0, 1, 1, 1, 1, 1},    /* rectangular kernel */
     {2, 5, 6, 19, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   /* direct 3x3: 16-, 8-column blocks, tail, 4 + 2 channels */
+    {2, 4, 7, 35, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},   /* direct 3x3 stride 2 */
 };
 #define NCASES (sizeof CASES / sizeof CASES[0])
 
@@ -329,7 +330,7 @@ START_TEST(depthwise_paths_same_bits)
 }
 END_TEST
 
-/* The direct 3x3 stride-1 conv (conv2d_direct3x3.c): every path this CPU
+/* The direct 3x3 conv, stride 1 and 2 (conv2d_direct3x3.c): every path this CPU
  * has gives the same bits as the portable one; the forward and the input
  * gradient (from zero) are bit-exact with the reference loops (the same
  * order ci, ky, kx, resp. o, y, x, and the padding taps add +-0, which
@@ -344,6 +345,11 @@ START_TEST(direct3x3_paths_same_bits)
         {3, 16, 7, 16, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
         {1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
         {1, 2, 5, 3, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+        {2, 5, 9, 37, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},   /* stride 2, odd sizes */
+        {1, 16, 64, 64, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0}, /* stride 2, 32-column output rows */
+        {2, 3, 10, 40, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
+        {1, 1, 1, 1, 1, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
+        {1, 2, 2, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
     };
     lpnas_isa det = lpnas_cpu_isa_detected();
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
@@ -355,13 +361,13 @@ START_TEST(direct3x3_paths_same_bits)
         size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o), nw = (size_t)k->oc * k->c * 9;
         float *in = malloc(ni * 4), *w = malloc(nw * 4), *g = malloc(no * 4);
         float *ws = malloc(lpnas_conv2d_workspace(s, k->oc, &p) * 4);
-        ck_assert_uint_ge(lpnas_conv2d_workspace(s, k->oc, &p), lpnas_conv2d_direct3x3_workspace(s, k->oc));
+        ck_assert_uint_ge(lpnas_conv2d_workspace(s, k->oc, &p), lpnas_conv2d_direct3x3_workspace(s, k->oc, k->sh));
         fill(in, ni), fill(w, nw), fill(g, no);
         float *out[3], *din[3], *dw[3];
         for (int isa = 0; isa <= (int)det; isa++) {
             out[isa] = malloc(no * 4), din[isa] = calloc(ni, 4), dw[isa] = calloc(nw, 4);
-            lpnas_conv2d_direct3x3_forward_isa(out[isa], in, w, s, k->oc, ws, (lpnas_isa)isa);
-            lpnas_conv2d_direct3x3_backward_isa(din[isa], dw[isa], g, in, w, s, k->oc, ws, (lpnas_isa)isa);
+            lpnas_conv2d_direct3x3_forward_isa(out[isa], in, w, s, k->oc, k->sh, ws, (lpnas_isa)isa);
+            lpnas_conv2d_direct3x3_backward_isa(din[isa], dw[isa], g, in, w, s, k->oc, k->sh, ws, (lpnas_isa)isa);
             if (isa > 0) {
                 ck_assert_msg(!memcmp(out[isa], out[0], no * 4), "case %zu forward %s", t, lpnas_isa_name(isa));
                 ck_assert_msg(!memcmp(din[isa], din[0], ni * 4), "case %zu din %s", t, lpnas_isa_name(isa));
@@ -377,7 +383,7 @@ START_TEST(direct3x3_paths_same_bits)
         ck_assert_msg(!memcmp(fdw, dw[0], nw * 4), "case %zu lpnas_conv2d_backward dw", t);
         /* din = NULL: the weight gradient alone, the same bits */
         memset(fdw, 0, nw * 4);
-        lpnas_conv2d_direct3x3_backward_isa(NULL, fdw, g, in, w, s, k->oc, ws, lpnas_cpu_isa());
+        lpnas_conv2d_direct3x3_backward_isa(NULL, fdw, g, in, w, s, k->oc, k->sh, ws, lpnas_cpu_isa());
         ck_assert_msg(!memcmp(fdw, dw[0], nw * 4), "case %zu dw without din", t);
         float *ref = malloc(no * 4), *rdin = calloc(ni, 4), *rdw = calloc(nw, 4);
         lpnas_conv2d_forward_ref(ref, in, w, NULL, s, k->oc, &p, LPNAS_KACT_NONE, NULL);
