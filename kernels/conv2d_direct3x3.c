@@ -43,8 +43,9 @@
 #define AI inline __attribute__((always_inline))
 
 /* The helpers below pass 32-byte vectors by value; they are always inlined,
- * so the ABI note gcc gives for the baseline build (no AVX) does not apply. */
-#if defined(__GNUC__) && !defined(__clang__)
+ * so the ABI note gcc and clang give for the baseline build (no AVX) does
+ * not apply. */
+#if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
