@@ -1,5 +1,6 @@
 /* 2-D convolution: FP32 path (im2col + sgemm; depthwise in
- * conv2d_depthwise.c), the fp32-accumulate device path, reference loops.
+ * conv2d_depthwise.c, 3x3 stride 1 and 2 in conv2d_direct3x3.c), the
+ * fp32-accumulate device path, reference loops.
  * The fp16-accumulate path is in conv2d_f16acc.c. See conv2d.h. */
 #include "kernels/conv2d.h"
 
@@ -70,7 +71,9 @@ size_t lpnas_conv2d_workspace(lpnas_shape in, int out_c, const lpnas_conv_params
     size_t K = cg * (size_t)p->kh * (size_t)p->kw, P = (size_t)o.h * (size_t)o.w;
     size_t gemm = is_depthwise(in, out_c, p) ? 0 : 2 * K * P; /* col + dcol */
     size_t f16acc = lpnas_conv2d_f16acc_avx2_workspace(in, o, p); /* packed weights, biases, inputs */
-    return gemm > f16acc ? gemm : f16acc;
+    size_t direct = lpnas_conv2d_direct3x3_applies(in, out_c, p) ? lpnas_conv2d_direct3x3_workspace(in, out_c, p->stride_h) : 0;
+    size_t m = gemm > f16acc ? gemm : f16acc;
+    return m > direct ? m : direct;
 }
 
 static void bias_act_round(float *out, const float *bias, lpnas_shape o, lpnas_act act, const lpnas_policy *policy)
@@ -100,6 +103,8 @@ void lpnas_conv2d_forward(float *out, const float *in, const float *weight, cons
     lpnas_conv2d_check(s, out_c, p, &o);
     if (is_depthwise(s, out_c, p)) {
         lpnas_conv2d_dw_forward_isa(out, in, weight, s, o, p, lpnas_cpu_isa());
+    } else if (lpnas_conv2d_direct3x3_applies(s, out_c, p)) {
+        lpnas_conv2d_direct3x3_forward_isa(out, in, weight, s, out_c, p->stride_h, ws, lpnas_cpu_isa());
     } else {
         int G = p->groups, cg = s.c / G, og = out_c / G;
         int K = cg * p->kh * p->kw, P = o.h * o.w;
@@ -129,6 +134,9 @@ void lpnas_conv2d_backward(float *din, float *dweight, float *dbias, const float
         lpnas_bias_grad_add(dbias, dout, o);
     if (is_depthwise(s, out_c, p)) {
         lpnas_conv2d_dw_backward_isa(din, dweight, dout, in, weight, s, o, p, lpnas_cpu_isa());
+    } else if (lpnas_conv2d_direct3x3_applies(s, out_c, p)) {
+        lpnas_conv2d_direct3x3_backward_isa(din, dweight, dout, in, weight, s, out_c, p->stride_h, ws,
+                                            lpnas_cpu_isa());
     } else {
         int G = p->groups, cg = s.c / G, og = out_c / G;
         int K = cg * p->kh * p->kw;

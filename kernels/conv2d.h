@@ -89,6 +89,17 @@ void lpnas_conv2d_dw_forward_isa(float *out, const float *in, const float *w, lp
 void lpnas_conv2d_dw_backward_isa(float *din, float *dw, const float *dout, const float *in, const float *w,
                                   lpnas_shape in_shape, lpnas_shape out_shape, const lpnas_conv_params *p,
                                   lpnas_isa isa);
+/* conv2d_direct3x3.c: the FP32 direct 3x3 pad-1 conv, stride 1 or 2, one
+ * group: whether it applies, its workspace (floats), forward (out
+ * overwritten) and backward (din may be NULL; din and dw are added into) on
+ * a chosen path, clamped to the CPU; every path gives the same bits. */
+bool lpnas_conv2d_direct3x3_applies(lpnas_shape in, int out_c, const lpnas_conv_params *p);
+size_t lpnas_conv2d_direct3x3_workspace(lpnas_shape in, int out_c, int stride);
+void lpnas_conv2d_direct3x3_forward_isa(float *out, const float *in, const float *w, lpnas_shape in_shape,
+                                        int out_c, int stride, float *workspace, lpnas_isa isa);
+void lpnas_conv2d_direct3x3_backward_isa(float *din, float *dw, const float *dout, const float *in, const float *w,
+                                         lpnas_shape in_shape, int out_c, int stride, float *workspace,
+                                         lpnas_isa isa);
 size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape out, const lpnas_conv_params *p);
 bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, const float *bias,
                               lpnas_shape in_shape, lpnas_shape out_shape, const lpnas_conv_params *p,

@@ -43,8 +43,13 @@ void lpnas_upsample_forward(float *out, const float *in, lpnas_shape s, int f, l
             for (int oy = 0; oy < o.h; oy++) {
                 if (mode == LPNAS_UPSAMPLE_NEAREST) {
                     const float *row = x + (size_t)(oy / f) * s.w;
-                    for (int ox = 0; ox < o.w; ox++)
-                        y[(size_t)oy * o.w + ox] = row[ox / f];
+                    float *dst = y + (size_t)oy * o.w;
+                    if (f == 2) /* our networks' factor: no division per element */
+                        for (int i = 0; i < s.w; i++)
+                            dst[2 * i] = dst[2 * i + 1] = row[i];
+                    else
+                        for (int ox = 0; ox < o.w; ox++)
+                            dst[ox] = row[ox / f];
                     continue;
                 }
                 int y0, y1;
@@ -74,8 +79,13 @@ void lpnas_upsample_backward(float *din, const float *dout, lpnas_shape s, int f
             for (int oy = 0; oy < o.h; oy++) {
                 if (mode == LPNAS_UPSAMPLE_NEAREST) {
                     float *row = dx + (size_t)(oy / f) * s.w;
-                    for (int ox = 0; ox < o.w; ox++)
-                        row[ox / f] += dy[(size_t)oy * o.w + ox];
+                    const float *src = dy + (size_t)oy * o.w;
+                    if (f == 2) /* the same additions in the same order (ox ascending) */
+                        for (int i = 0; i < s.w; i++)
+                            row[i] = (row[i] + src[2 * i]) + src[2 * i + 1];
+                    else
+                        for (int ox = 0; ox < o.w; ox++)
+                            row[ox / f] += src[ox];
                     continue;
                 }
                 int y0, y1;

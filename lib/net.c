@@ -60,6 +60,18 @@ static void init_params(lpnas_net *net, uint64_t seed)
     }
 }
 
+/* n floats of zeros on a 64-byte boundary (a cache line; the conv kernels'
+ * vector loads of activation rows are then aligned); NULL if out of memory.
+ * Freed with free(). */
+static float *zalloc64(size_t n)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)))
+        return NULL;
+    memset(p, 0, (n ? n : 1) * sizeof(float));
+    return p;
+}
+
 lpnas_status lpnas_net_create(const lpnas_arch *a, const lpnas_net_options *o, lpnas_net **out)
 {
     lpnas_net_options def;
@@ -121,9 +133,9 @@ lpnas_status lpnas_net_create(const lpnas_arch *a, const lpnas_net_options *o, l
     net->params = calloc(net->nparams + 1, 4);
     net->grads = calloc(net->nparams + 1, 4);
     net->buffers = calloc(net->nbuffers + 1, 4);
-    net->acts = calloc(net->nacts, 4);
-    net->dacts = calloc(net->nacts, 4);
-    net->ws = calloc(net->nws + 1, 4);
+    net->acts = zalloc64(net->nacts);
+    net->dacts = zalloc64(net->nacts);
+    net->ws = zalloc64(net->nws + 1);
     net->save = calloc(net->nsave + 1, 4);
     net->folded = calloc(net->nfolded + 1, 4);
     net->dfolded = calloc(net->nfolded + 1, 4);

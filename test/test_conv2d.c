@@ -25,6 +25,8 @@ static const conv_case CASES[] = {
     {1, 2, 11, 10, 3, 5, 5, 1, 2, 2, 1, 1, 1, 1, 1},  /* 5x5, unequal stride and padding */
     {1, 8, 6, 6, 16, 1, 1, 2, 2, 0, 0, 1, 1, 4, 0},   /* 1x1 stride 2, groups 4 */
     {2, 3, 5, 5, 2, 3, 2, 1, 1, 0, 1, 1, 1, 1, 1},    /* rectangular kernel */
+    {2, 5, 6, 19, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   /* direct 3x3: 16-, 8-column blocks, tail, 4 + 2 channels */
+    {2, 4, 7, 35, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},   /* direct 3x3 stride 2 */
 };
 #define NCASES (sizeof CASES / sizeof CASES[0])
 
@@ -328,6 +330,78 @@ START_TEST(depthwise_paths_same_bits)
 }
 END_TEST
 
+/* The direct 3x3 conv, stride 1 and 2 (conv2d_direct3x3.c): every path this CPU
+ * has gives the same bits as the portable one; the forward and the input
+ * gradient (from zero) are bit-exact with the reference loops (the same
+ * order ci, ky, kx, resp. o, y, x, and the padding taps add +-0, which
+ * changes no sum that is never -0); the weight gradient (8 lane partial
+ * sums) within 1e-4. Widths with 16- and 8-column blocks and scalar tails,
+ * output channels in blocks of 4 and a remainder. */
+START_TEST(direct3x3_paths_same_bits)
+{
+    const conv_case cases[] = {
+        {2, 5, 9, 37, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+        {1, 3, 4, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+        {3, 16, 7, 16, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+        {1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+        {1, 2, 5, 3, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+        {2, 5, 9, 37, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},   /* stride 2, odd sizes */
+        {1, 16, 64, 64, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0}, /* stride 2, 32-column output rows */
+        {2, 3, 10, 40, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
+        {1, 1, 1, 1, 1, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
+        {1, 2, 2, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
+    };
+    lpnas_isa det = lpnas_cpu_isa_detected();
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        const conv_case *k = &cases[t];
+        lpnas_conv_params p = params_of(k);
+        lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
+        ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
+        ck_assert(lpnas_conv2d_direct3x3_applies(s, k->oc, &p));
+        size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o), nw = (size_t)k->oc * k->c * 9;
+        float *in = malloc(ni * 4), *w = malloc(nw * 4), *g = malloc(no * 4);
+        float *ws = malloc(lpnas_conv2d_workspace(s, k->oc, &p) * 4);
+        ck_assert_uint_ge(lpnas_conv2d_workspace(s, k->oc, &p), lpnas_conv2d_direct3x3_workspace(s, k->oc, k->sh));
+        fill(in, ni), fill(w, nw), fill(g, no);
+        float *out[3], *din[3], *dw[3];
+        for (int isa = 0; isa <= (int)det; isa++) {
+            out[isa] = malloc(no * 4), din[isa] = calloc(ni, 4), dw[isa] = calloc(nw, 4);
+            lpnas_conv2d_direct3x3_forward_isa(out[isa], in, w, s, k->oc, k->sh, ws, (lpnas_isa)isa);
+            lpnas_conv2d_direct3x3_backward_isa(din[isa], dw[isa], g, in, w, s, k->oc, k->sh, ws, (lpnas_isa)isa);
+            if (isa > 0) {
+                ck_assert_msg(!memcmp(out[isa], out[0], no * 4), "case %zu forward %s", t, lpnas_isa_name(isa));
+                ck_assert_msg(!memcmp(din[isa], din[0], ni * 4), "case %zu din %s", t, lpnas_isa_name(isa));
+                ck_assert_msg(!memcmp(dw[isa], dw[0], nw * 4), "case %zu dw %s", t, lpnas_isa_name(isa));
+            }
+        }
+        /* the dispatching entry points take this path */
+        float *fo = malloc(no * 4), *fdin = calloc(ni, 4), *fdw = calloc(nw, 4);
+        lpnas_conv2d_forward(fo, in, w, NULL, s, k->oc, &p, LPNAS_KACT_NONE, NULL, ws);
+        lpnas_conv2d_backward(fdin, fdw, NULL, g, in, w, s, k->oc, &p, NULL, ws);
+        ck_assert_msg(!memcmp(fo, out[0], no * 4), "case %zu lpnas_conv2d_forward", t);
+        ck_assert_msg(!memcmp(fdin, din[0], ni * 4), "case %zu lpnas_conv2d_backward din", t);
+        ck_assert_msg(!memcmp(fdw, dw[0], nw * 4), "case %zu lpnas_conv2d_backward dw", t);
+        /* din = NULL: the weight gradient alone, the same bits */
+        memset(fdw, 0, nw * 4);
+        lpnas_conv2d_direct3x3_backward_isa(NULL, fdw, g, in, w, s, k->oc, k->sh, ws, lpnas_cpu_isa());
+        ck_assert_msg(!memcmp(fdw, dw[0], nw * 4), "case %zu dw without din", t);
+        float *ref = malloc(no * 4), *rdin = calloc(ni, 4), *rdw = calloc(nw, 4);
+        lpnas_conv2d_forward_ref(ref, in, w, NULL, s, k->oc, &p, LPNAS_KACT_NONE, NULL);
+        lpnas_conv2d_backward_ref(rdin, rdw, NULL, g, in, w, s, k->oc, &p);
+        for (size_t i = 0; i < no; i++)
+            LPNAS_REQUIRE(out[0][i] == ref[i], "case %zu out[%zu]: %a vs %a", t, i, (double)out[0][i], (double)ref[i]);
+        for (size_t i = 0; i < ni; i++)
+            LPNAS_REQUIRE(din[0][i] == rdin[i], "case %zu din[%zu]: %a vs %a", t, i, (double)din[0][i],
+                          (double)rdin[i]);
+        for (size_t i = 0; i < nw; i++)
+            LPNAS_REQUIRE(fabsf(dw[0][i] - rdw[i]) <= 1e-4f * (1 + fabsf(rdw[i])), "case %zu dw[%zu]", t, i);
+        for (int isa = 0; isa <= (int)det; isa++)
+            free(out[isa]), free(din[isa]), free(dw[isa]);
+        free(in), free(w), free(g), free(ws), free(fo), free(fdin), free(fdw), free(ref), free(rdin), free(rdw);
+    }
+}
+END_TEST
+
 START_TEST(bad_shapes)
 {
     lpnas_shape s = {1, 4, 8, 8}, o;
@@ -417,6 +491,7 @@ static Suite *suite(void)
     tcase_add_test(t, fp16_accumulate_bit_exact);
     tcase_add_test(t, fp16_accumulate_every_path);
     tcase_add_test(t, depthwise_paths_same_bits);
+    tcase_add_test(t, direct3x3_paths_same_bits);
     tcase_add_test(t, bad_shapes);
     tcase_add_test(t, concurrent_workers_same_bits);
     suite_add_tcase(s, t);
