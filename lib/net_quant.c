@@ -396,7 +396,7 @@ void lpnas_net_forward_int(lpnas_net *net, int n, const lpnas_policy *policy)
             lpnas_maxpool_int_forward(y, net->idx + s->idx, x, sh);
             break;
         case LPNAS_NODE_UPSAMPLE:
-            lpnas_upsample_int_forward(y, x, q->zp[src], sh, nd->act);
+            lpnas_upsample_int_forward(y, x, q->scale[src], q->zp[src], sh, nd->act, f->requant);
             break;
         case LPNAS_NODE_ADD:
         case LPNAS_NODE_CONCAT: {

@@ -106,24 +106,41 @@ START_TEST(small_ops_against_reference)
     for (size_t i = 0; i < n; i++)
         xf[i] = (float)(x[i] - zp);
     lpnas_upsample_forward(yf, xf, s, 2, LPNAS_UPSAMPLE_BILINEAR, NULL);
-    lpnas_upsample_int_forward(y, x, zp, s, 1);
+    lpnas_upsample_int_forward(y, x, 0.1f, zp, s, 1, LPNAS_REQUANT_TFLITE);
     for (size_t i = 0; i < 4 * n; i++) {
         double v = round((double)yf[i]) + zp; /* round(): half away from zero */
         v = v > 127 ? 127 : v < -128 ? -128 : v;
         ck_assert_msg(y[i] == (int8_t)v, "bilinear %zu: %d want %g (%g)", i, y[i], v, (double)yf[i]);
     }
-    lpnas_upsample_int_forward(y, x, zp, s, 0);
+    lpnas_upsample_int_forward(y, x, 0.1f, zp, s, 0, LPNAS_REQUANT_TFLITE);
     for (size_t i = 0; i < 4 * n; i++) {
         size_t plane = i / 96, oy = (i % 96) / 12, ox = i % 12;
         ck_assert_int_eq(y[i], x[plane * 24 + (oy / 2) * 6 + ox / 2]);
     }
-    /* add, float rule: DQ, add, Q in binary32 */
+    /* bilinear x2, ORT rule (float path, judged bit for bit by test_qdq
+     * against ONNX Runtime): within one code of the exact interpolation of
+     * the codes, and equal to it rounded to nearest where no tie is near */
+    lpnas_upsample_int_forward(y, x, 0.1f, zp, s, 1, LPNAS_REQUANT_ORT);
+    for (size_t i = 0; i < 4 * n; i++) {
+        double e = (double)yf[i] + zp, d = fabs(e - floor(e) - 0.5);
+        ck_assert_msg(fabs(y[i] - fmin(127, fmax(-128, e))) <= 0.5 + 1e-6, "ort bilinear %zu: %d vs %g", i, y[i], e);
+        if (d > 1e-3 && e > -128 && e < 127)
+            ck_assert_int_eq(y[i], (int8_t)nearbyint(e));
+    }
+    /* add, ORT rule: MLAS QLinearAdd on uint8 codes (u = q + 128). The
+     * reference forms each fma in double: u * r is exact there (8 + 24
+     * bits) and so is the sum with a float of similar size, so one
+     * rounding to float is the fused multiply-add's. */
     lpnas_qrange r = {-3, -128, 127};
     lpnas_add_int_forward(y, x, 0.02f, 5, z, 0.03f, -9, 0.04f, r, LPNAS_REQUANT_ORT, n);
     for (size_t i = 0; i < n; i++) {
-        float v = (float)(x[i] - 5) * 0.02f + (float)(z[i] + 9) * 0.03f;
-        double c = nearbyint(v / 0.04f) - 3;
-        ck_assert_int_eq(y[i], (int8_t)(c > 127 ? 127 : c < -128 ? -128 : c));
+        float ra = 0.02f / 0.04f, rb = 0.03f / 0.04f;
+        float f = (float)(-3 + 128) - (ra * (float)(5 + 128) + rb * (float)(-9 + 128));
+        float t = (float)((double)(z[i] + 128) * rb + (double)f);
+        t = (float)((double)(x[i] + 128) * ra + (double)t);
+        double c = nearbyint(t);
+        c = c < 0 ? 0 : c > 255 ? 255 : c;
+        ck_assert_int_eq(y[i], (int8_t)(c - 128));
     }
     /* add, TFLite rule: within one code of the exact rescaled sum */
     lpnas_add_int_forward(y, x, 0.02f, 5, z, 0.03f, -9, 0.04f, r, LPNAS_REQUANT_TFLITE, n);
