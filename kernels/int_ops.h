@@ -32,14 +32,19 @@ void lpnas_deconv2d_int_forward(int8_t *out, const int8_t *in, int32_t zp_in, co
 /* 2x2 stride-2 max pooling on codes (monotone: the max of codes is the code
  * of the max); argmax as lpnas_maxpool_forward writes it (first maximum). */
 void lpnas_maxpool_int_forward(int8_t *out, int32_t *argmax, const int8_t *in, lpnas_shape s);
-/* x2 upsampling, scale kept. Bilinear (half-pixel, edge-clamped, as the
- * float kernel): taps 1/4 and 3/4 per axis, so the sum of (x - zp) times
- * weights in sixteenths is exact; divided by 16 rounding half away from zero. */
-void lpnas_upsample_int_forward(int8_t *out, const int8_t *in, int32_t zp, lpnas_shape s, int bilinear);
+/* x2 upsampling, scale s and zero point kept. Bilinear (half-pixel,
+ * edge-clamped, as the float kernel): TFLITE, SHIFT: taps 1/4 and 3/4 per
+ * axis, so the sum of (x - zp) times weights in sixteenths is exact;
+ * divided by 16 rounding half away from zero. ORT: ONNX Runtime's
+ * DequantizeLinear -> float NHWC bilinear -> QuantizeLinear, in binary32
+ * (upsample_int.c gives the formula). */
+void lpnas_upsample_int_forward(int8_t *out, const int8_t *in, float s, int32_t zp, lpnas_shape sh, int bilinear,
+                                lpnas_requant_rule rule);
 /* a + b with rescaling. TFLITE: the TFLite reference int8 Add (inputs
  * shifted left by 20, each scaled by s_i / (2 max s) with a Q0.31
- * multiplier, summed, then scaled by 2 max s / (2^20 s_out)); ORT and
- * SHIFT: DequantizeLinear -> Add -> QuantizeLinear in binary32:
+ * multiplier, summed, then scaled by 2 max s / (2^20 s_out)); ORT: ONNX
+ * Runtime's QLinearAdd (MLAS, AVX2) on uint8 codes, see add_int.c; SHIFT:
+ * DequantizeLinear -> Add -> QuantizeLinear in binary32:
  * float(a - za) * sa + float(b - zb) * sb, divided by s_out, nearest even. */
 void lpnas_add_int_forward(int8_t *out, const int8_t *a, float sa, int32_t za, const int8_t *b, float sb, int32_t zb,
                            float so, lpnas_qrange r, lpnas_requant_rule rule, size_t n);

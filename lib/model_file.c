@@ -3,8 +3,14 @@
  *   | zlib(payload)
  *   payload: str arch | str policy | u32 C | C x f32 mean | C x f32 std | u32 h | u32 w
  *            | u64 n | n x f32 parameters | u64 m | m x f32 BN statistics
- * All integers little-endian; strings are u32 length + bytes. */
+ *            version 2 only: | u32 K | K x (f32 lo, f32 hi, f32 scale, i32 zero point)
+ *            | u64 W | W x f32 weight scales
+ * K is 0 (not calibrated) or the graph's node count; W is 0 or the output
+ * channels of every conv and deconv (the per-channel weight scales of the
+ * saved policy). All integers little-endian; strings are u32 length + bytes.
+ * Version 1 files (no calibration) load as before. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +18,12 @@
 
 #include "base/error.h"
 #include "base/fault.h"
+#include "lib/net_internal.h"
 #include "lpnas/model.h"
+#include "lpnas/qnet.h"
 
 #define MAGIC "LPNASMDL"
-#define VERSION 1u
+#define VERSION 2u /* writes 2, reads 1 and 2 */
 #define MAX_PAYLOAD (256u << 20)
 
 typedef struct {
@@ -90,6 +98,34 @@ lpnas_status lpnas_model_save(lpnas_net *net, const char *policy, const char *pa
     put_f32s(&b, lpnas_net_params(net), np);
     put_u64(&b, nb);
     put_f32s(&b, buf, nb);
+    /* the calibration: ranges, scales, zero points, and the weight scales of
+     * the saved policy (a reload then exports without recalibrating) */
+    const lpnas_graph *g = lpnas_net_graph(net);
+    bool cal = lpnas_net_is_calibrated(net);
+    put_u32(&b, cal ? (uint32_t)g->count : 0u);
+    for (int i = 0; cal && i < g->count; i++) {
+        float v[3];
+        int32_t zp;
+        lpnas_net_calib_get(net, i, &v[0], &v[1], &v[2], &zp);
+        put_f32s(&b, v, 3);
+        put_u32(&b, (uint32_t)zp);
+    }
+    const lpnas_policy *pol = NULL;
+    float *ws = NULL;
+    size_t nws = 0;
+    if (cal && policy && lpnas_policy_get(policy, &pol) == LPNAS_OK && lpnas_policy_is_integer(pol)) {
+        lpnas_net_fold(net, pol);
+        nws = lpnas_net_weight_scales(net, NULL);
+        ws = malloc((nws + 1) * sizeof *ws);
+        if (ws)
+            lpnas_net_weight_scales(net, ws);
+        else
+            b.oom = true;
+    }
+    put_u64(&b, nws);
+    if (ws)
+        put_f32s(&b, ws, nws);
+    free(ws);
     if (b.oom) {
         free(b.p);
         return lpnas_fail(LPNAS_ERR_NOMEM, "%s: out of memory serializing the model", path);
@@ -178,9 +214,10 @@ static void get_str(rbuf *r, char *s, size_t cap)
 #define MAX_ACT_BYTES (1024.0 * 1024 * 1024)
 
 /* The payload left must hold u64 n | n x f32 | u64 m | m x f32 with n at
- * least the architecture's trainable count (BN statistics come on top):
- * read without moving the cursor. */
-static bool params_fit(const rbuf *r, const lpnas_arch_stats *as)
+ * least the architecture's trainable count (BN statistics come on top),
+ * and nothing else in version 1 (version 2: the calibration follows, at
+ * least u32 K and u64 W): read without moving the cursor. */
+static bool params_fit(const rbuf *r, const lpnas_arch_stats *as, uint32_t version)
 {
     size_t left = r->len - r->at;
     if (left < 16)
@@ -191,7 +228,70 @@ static bool params_fit(const rbuf *r, const lpnas_arch_stats *as)
         return false;
     t.at += (size_t)np * 4;
     uint64_t m = get_u64(&t);
-    return !t.bad && m <= (left - 16 - (size_t)np * 4) / 4 && 16 + 4 * (np + m) == left;
+    size_t tail = version >= 2 ? 12 : 0;
+    return !t.bad && m <= (left - 16 - (size_t)np * 4) / 4 &&
+           (version >= 2 ? 16 + 4 * (np + m) + tail <= left : 16 + 4 * (np + m) == left);
+}
+
+/* Version 2: the calibration section; checked value by value, applied to net. */
+static lpnas_status read_calibration(rbuf *r, lpnas_net *net, const char *pol_name, const char *path)
+{
+    const lpnas_graph *g = lpnas_net_graph(net);
+    uint32_t K = get_u32(r);
+    if (r->bad)
+        return lpnas_fail(LPNAS_ERR_CORRUPT, "%s: truncated calibration", path);
+    if (K != 0 && K != (uint32_t)g->count)
+        return lpnas_fail(LPNAS_ERR_CORRUPT, "%s: calibration of %u nodes for a graph of %d", path, K, g->count);
+    float lo[LPNAS_GRAPH_MAX_NODES], hi[LPNAS_GRAPH_MAX_NODES], s[LPNAS_GRAPH_MAX_NODES];
+    int32_t zp[LPNAS_GRAPH_MAX_NODES];
+    for (uint32_t i = 0; i < K; i++) {
+        get_f32s(r, &lo[i], 1), get_f32s(r, &hi[i], 1), get_f32s(r, &s[i], 1);
+        zp[i] = (int32_t)get_u32(r);
+        if (r->bad)
+            return lpnas_fail(LPNAS_ERR_CORRUPT, "%s: truncated calibration", path);
+        /* ranges of nodes folded into a conv stay unset (+inf..-inf) */
+        if (!(s[i] > 0) || !isfinite(s[i]) || zp[i] < -128 || zp[i] > 127 || isnan(lo[i]) || isnan(hi[i]))
+            return lpnas_fail(LPNAS_ERR_CORRUPT, "%s: calibration of node %u: scale %g, zero point %d, range %g..%g",
+                              path, i, (double)s[i], (int)zp[i], (double)lo[i], (double)hi[i]);
+    }
+    uint64_t W = get_u64(r);
+    if (r->bad)
+        return lpnas_fail(LPNAS_ERR_CORRUPT, "%s: truncated calibration", path);
+    if (K == 0 && W == 0)
+        return LPNAS_OK;
+    const lpnas_policy *pol = NULL;
+    if (lpnas_policy_get(pol_name, &pol) != LPNAS_OK || !lpnas_policy_is_integer(pol))
+        pol = NULL; /* ranges kept; scales recomputed for the policy of the next use */
+    lpnas_status st = K ? lpnas_net_calib_restore(net, lo, hi, s, zp, pol) : LPNAS_OK;
+    if (st)
+        return st;
+    if (W == 0)
+        return LPNAS_OK;
+    if (!K || !pol)
+        return lpnas_fail(LPNAS_ERR_CORRUPT, "%s: weight scales without a calibration in an integer policy ('%s')",
+                          path, pol_name);
+    /* the weight scales follow from the weights: the fold must give the
+     * saved ones, else the file's weights and scales disagree */
+    lpnas_net_fold(net, pol);
+    size_t nws = lpnas_net_weight_scales(net, NULL);
+    if (W != nws || W > (r->len - r->at) / 4)
+        return lpnas_fail(LPNAS_ERR_CORRUPT, "%s: %llu weight scales, the architecture has %zu output channels", path,
+                          (unsigned long long)W, nws);
+    float *ws = malloc((nws + 1) * sizeof *ws);
+    if (!ws)
+        return lpnas_fail(LPNAS_ERR_NOMEM, "%s: out of memory", path);
+    lpnas_net_weight_scales(net, ws);
+    for (size_t k = 0; k < nws && !st; k++) {
+        float v;
+        get_f32s(r, &v, 1);
+        uint32_t a, b;
+        memcpy(&a, &v, 4), memcpy(&b, &ws[k], 4);
+        if (a != b)
+            st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: weight scale %zu is %g in the file, %g from the weights", path, k,
+                            (double)v, (double)ws[k]);
+    }
+    free(ws);
+    return st;
 }
 
 lpnas_status lpnas_model_load(const char *path, int batch, lpnas_net **out, char *policy, size_t policy_cap)
@@ -212,9 +312,10 @@ lpnas_status lpnas_model_load(const char *path, int batch, lpnas_net **out, char
     }
     rbuf h = {hdr, 24, 8, false};
     uint32_t version = get_u32(&h), plen = get_u32(&h), clen = get_u32(&h), crc = get_u32(&h);
-    if (version != VERSION) {
+    if (version < 1 || version > VERSION) {
         fclose(f);
-        return lpnas_fail(LPNAS_ERR_FORMAT, "%s: model file version %u, this build reads %u", path, version, VERSION);
+        return lpnas_fail(LPNAS_ERR_FORMAT, "%s: model file version %u, this build reads 1..%u", path, version,
+                          VERSION);
     }
     if (plen > MAX_PAYLOAD || clen > MAX_PAYLOAD || clen == 0) {
         fclose(f);
@@ -291,7 +392,7 @@ lpnas_status lpnas_model_load(const char *path, int batch, lpnas_net **out, char
         st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: tile size %ux%u out of range (1..8192)", path, tw, th);
     else if ((st = lpnas_arch_stats_compute(&a, (int)th, (int)tw, &as)))
         lpnas_error_prefix("%s: ", path);
-    else if (!params_fit(&r, &as)) {
+    else if (!params_fit(&r, &as, version)) {
         /* checked before the net is built: building allocates activations
          * for the tile size, which a corrupt file must not get to choose */
         st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: %lld parameters of '%s' do not match the %zu payload bytes left", path,
@@ -319,10 +420,12 @@ lpnas_status lpnas_model_load(const char *path, int batch, lpnas_net **out, char
             else
                 get_f32s(&r, buf, nb);
         }
-        if (!st && (r.bad || r.at != r.len))
-            st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: payload size does not match its contents", path);
         if (!st && (st = lpnas_net_set_normalization(net, mean, stdv)))
             lpnas_error_prefix("%s: ", path);
+        if (!st && version >= 2)
+            st = read_calibration(&r, net, pol, path);
+        if (!st && (r.bad || r.at != r.len))
+            st = lpnas_fail(LPNAS_ERR_CORRUPT, "%s: payload size does not match its contents", path);
     }
     free(p);
     if (st) {

@@ -98,5 +98,16 @@ bool lpnas_net_int_tensor(lpnas_net *net, int i, float *scale, int32_t *zp);
  * per-output-channel weight scales, and the input tensor's scale. */
 void lpnas_net_int_weights(const lpnas_net *net, int i, const int8_t **qw, const int32_t **qb, const float **ws,
                            float *s_in);
+/* Model files (lib/model_file.c). Node i's calibrated range, scale and
+ * zero point; false if the net is not calibrated. */
+bool lpnas_net_calib_get(const lpnas_net *net, int i, float *lo, float *hi, float *scale, int32_t *zp);
+/* Sets the calibration of every node (graph count entries) as saved; the
+ * scales and zero points are kept for `policy` (an integer policy, or NULL:
+ * recomputed from the ranges for the policy of the next use). */
+lpnas_status lpnas_net_calib_restore(lpnas_net *net, const float *lo, const float *hi, const float *scale,
+                                     const int32_t *zp, const lpnas_policy *policy);
+/* After lpnas_net_fold in an integer policy: the per-output-channel weight
+ * scales of every conv and deconv in graph order into out (NULL: count only). */
+size_t lpnas_net_weight_scales(const lpnas_net *net, float *out);
 
 #endif

@@ -396,7 +396,7 @@ void lpnas_net_forward_int(lpnas_net *net, int n, const lpnas_policy *policy)
             lpnas_maxpool_int_forward(y, net->idx + s->idx, x, sh);
             break;
         case LPNAS_NODE_UPSAMPLE:
-            lpnas_upsample_int_forward(y, x, q->zp[src], sh, nd->act);
+            lpnas_upsample_int_forward(y, x, q->scale[src], q->zp[src], sh, nd->act, f->requant);
             break;
         case LPNAS_NODE_ADD:
         case LPNAS_NODE_CONCAT: {
@@ -463,4 +463,49 @@ void lpnas_net_int_weights(const lpnas_net *net, int i, const int8_t **qw, const
     const lpnas_net_slots *s = &net->s[i];
     *qw = q->qw + s->fw, *qb = q->qb + s->fb, *ws = q->ws + s->fb;
     *s_in = q->scale[net->alias[net->g.node[i].in[0]]];
+}
+
+/* ---- the calibration in model files (lib/model_file.c) ------------------ */
+
+bool lpnas_net_calib_get(const lpnas_net *net, int i, float *lo, float *hi, float *scale, int32_t *zp)
+{
+    const struct lpnas_net_quant *q = net->quant;
+    if (!q || i < 0 || i >= net->g.count)
+        return false;
+    *lo = q->lo[i], *hi = q->hi[i], *scale = q->scale[i], *zp = q->zp[i];
+    return true;
+}
+
+lpnas_status lpnas_net_calib_restore(lpnas_net *net, const float *lo, const float *hi, const float *scale,
+                                     const int32_t *zp, const lpnas_policy *policy)
+{
+    lpnas_status st = quant_alloc(net);
+    if (st)
+        return st;
+    struct lpnas_net_quant *q = net->quant;
+    for (int i = 0; i < net->g.count; i++)
+        q->lo[i] = lo[i], q->hi[i] = hi[i], q->scale[i] = scale[i], q->zp[i] = zp[i];
+    make_alias(net);
+    /* the saved scales are the ones the model was fine-tuned and exported
+     * with: kept as they are (not recomputed from the ranges) for the
+     * policy they were made for; another policy recomputes them */
+    q->have_fmt = policy && lpnas_policy_is_integer(policy);
+    if (q->have_fmt)
+        q->fmt = policy->integer;
+    net->fold_dirty = true;
+    return LPNAS_OK;
+}
+
+size_t lpnas_net_weight_scales(const lpnas_net *net, float *out)
+{
+    size_t k = 0;
+    for (int i = 1; i < net->g.count; i++) {
+        const lpnas_node *nd = &net->g.node[i];
+        if (nd->kind != LPNAS_NODE_CONV && nd->kind != LPNAS_NODE_DECONV)
+            continue;
+        for (int c = 0; c < nd->c; c++, k++)
+            if (out)
+                out[k] = net->quant->ws[net->s[i].fb + (size_t)c];
+    }
+    return k;
 }

@@ -23,7 +23,7 @@
 #include "lpnas/qnet.h"
 
 /* TensorProto.DataType */
-enum { ONNX_FLOAT = 1, ONNX_INT8 = 3, ONNX_INT32 = 6, ONNX_FLOAT16 = 10 };
+enum { ONNX_FLOAT = 1, ONNX_UINT8 = 2, ONNX_INT8 = 3, ONNX_INT32 = 6, ONNX_FLOAT16 = 10 };
 /* AttributeProto.AttributeType */
 enum { ATTR_INT = 2, ATTR_STRING = 3, ATTR_INTS = 7 };
 
@@ -37,6 +37,7 @@ typedef struct {
     bool relu6_consts;          /* Clip's min/max initializers written */
     uint64_t scales;            /* bit f: Resize's scales for factor f written */
     bool qdq;                   /* integer policy: QuantizeLinear/DequantizeLinear form (lib/onnx_qdq.c) */
+    bool qdq_u8;                /* activations as uint8 codes, zero point + 128 (the ONNX Runtime rule) */
 } exporter;
 
 
@@ -549,6 +550,9 @@ lpnas_status lpnas_model_export_onnx(lpnas_net *net, const lpnas_onnx_options *o
             return lpnas_fail(LPNAS_ERR_ARG, "onnx export: policy '%s': calibrate the network first",
                               lpnas_policy_name(e.wpol));
         e.qdq = true;
+        lpnas_int_format f;
+        lpnas_policy_int_format(e.wpol, &f);
+        e.qdq_u8 = f.requant == LPNAS_REQUANT_ORT;
     }
     lpnas_net_fold(net, e.wpol);
     lpnas_status st = emit_graph(&e, net, o->normalization);

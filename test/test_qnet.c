@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "check_util.h"
 #include "kernels/int_ops.h"
@@ -106,24 +107,41 @@ START_TEST(small_ops_against_reference)
     for (size_t i = 0; i < n; i++)
         xf[i] = (float)(x[i] - zp);
     lpnas_upsample_forward(yf, xf, s, 2, LPNAS_UPSAMPLE_BILINEAR, NULL);
-    lpnas_upsample_int_forward(y, x, zp, s, 1);
+    lpnas_upsample_int_forward(y, x, 0.1f, zp, s, 1, LPNAS_REQUANT_TFLITE);
     for (size_t i = 0; i < 4 * n; i++) {
         double v = round((double)yf[i]) + zp; /* round(): half away from zero */
         v = v > 127 ? 127 : v < -128 ? -128 : v;
         ck_assert_msg(y[i] == (int8_t)v, "bilinear %zu: %d want %g (%g)", i, y[i], v, (double)yf[i]);
     }
-    lpnas_upsample_int_forward(y, x, zp, s, 0);
+    lpnas_upsample_int_forward(y, x, 0.1f, zp, s, 0, LPNAS_REQUANT_TFLITE);
     for (size_t i = 0; i < 4 * n; i++) {
         size_t plane = i / 96, oy = (i % 96) / 12, ox = i % 12;
         ck_assert_int_eq(y[i], x[plane * 24 + (oy / 2) * 6 + ox / 2]);
     }
-    /* add, float rule: DQ, add, Q in binary32 */
+    /* bilinear x2, ORT rule (float path, judged bit for bit by test_qdq
+     * against ONNX Runtime): within one code of the exact interpolation of
+     * the codes, and equal to it rounded to nearest where no tie is near */
+    lpnas_upsample_int_forward(y, x, 0.1f, zp, s, 1, LPNAS_REQUANT_ORT);
+    for (size_t i = 0; i < 4 * n; i++) {
+        double e = (double)yf[i] + zp, d = fabs(e - floor(e) - 0.5);
+        ck_assert_msg(fabs(y[i] - fmin(127, fmax(-128, e))) <= 0.5 + 1e-6, "ort bilinear %zu: %d vs %g", i, y[i], e);
+        if (d > 1e-3 && e > -128 && e < 127)
+            ck_assert_int_eq(y[i], (int8_t)nearbyint(e));
+    }
+    /* add, ORT rule: MLAS QLinearAdd on uint8 codes (u = q + 128). The
+     * reference forms each fma in double: u * r is exact there (8 + 24
+     * bits) and so is the sum with a float of similar size, so one
+     * rounding to float is the fused multiply-add's. */
     lpnas_qrange r = {-3, -128, 127};
     lpnas_add_int_forward(y, x, 0.02f, 5, z, 0.03f, -9, 0.04f, r, LPNAS_REQUANT_ORT, n);
     for (size_t i = 0; i < n; i++) {
-        float v = (float)(x[i] - 5) * 0.02f + (float)(z[i] + 9) * 0.03f;
-        double c = nearbyint(v / 0.04f) - 3;
-        ck_assert_int_eq(y[i], (int8_t)(c > 127 ? 127 : c < -128 ? -128 : c));
+        float ra = 0.02f / 0.04f, rb = 0.03f / 0.04f;
+        float f = (float)(-3 + 128) - (ra * (float)(5 + 128) + rb * (float)(-9 + 128));
+        float t = (float)((double)(z[i] + 128) * rb + (double)f);
+        t = (float)((double)(x[i] + 128) * ra + (double)t);
+        double c = nearbyint(t);
+        c = c < 0 ? 0 : c > 255 ? 255 : c;
+        ck_assert_int_eq(y[i], (int8_t)(c - 128));
     }
     /* add, TFLite rule: within one code of the exact rescaled sum */
     lpnas_add_int_forward(y, x, 0.02f, 5, z, 0.03f, -9, 0.04f, r, LPNAS_REQUANT_TFLITE, n);
@@ -274,6 +292,119 @@ START_TEST(integer_policies_train_what_they_deploy)
 }
 END_TEST
 
+static unsigned char *read_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s: cannot open", path);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    unsigned char *b = malloc((size_t)len + 1);
+    ck_assert(fread(b, 1, (size_t)len, f) == (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return b;
+}
+
+static void le32_put(unsigned char *p, uint32_t v)
+{
+    for (int k = 0; k < 4; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
+}
+
+/* The calibration saved in the model file (format version 2): a model
+ * fine-tuned in an integer policy reloads calibrated, with the same scales
+ * and zero points, the same integer inference and the same QDQ export byte
+ * for byte, without recalibrating; a weight scale that does not follow from
+ * the weights is refused. */
+START_TEST(calibration_in_model_files)
+{
+    char *dir = lpnas_test_tmpdir(), path[512], o1[512], o2[512];
+    snprintf(path, sizeof path, "%s/q.lpm", dir);
+    snprintf(o1, sizeof o1, "%s/a.onnx", dir);
+    snprintf(o2, sizeof o2, "%s/b.onnx", dir);
+    for (size_t t = 1; t < 3; t++)
+        for (size_t q = 0; q < 4; q++) {
+            lpnas_arch a;
+            ck_assert_int_eq(lpnas_arch_parse(NETS[t], &a), LPNAS_OK);
+            lpnas_net_options o = {4, 8, 8, 5};
+            lpnas_net *net, *back;
+            ck_assert_int_eq(lpnas_net_create(&a, &o, &net), LPNAS_OK);
+            const lpnas_policy *p;
+            ck_assert_int_eq(lpnas_policy_get(INT_POLICIES[q], &p), LPNAS_OK);
+            size_t ni = (size_t)4 * a.in_channels * 64, nl = 4 * 64;
+            float *x = malloc(ni * 4), *g = malloc(nl * 4), *keep = malloc(nl * 4);
+            for (size_t i = 0; i < ni; i++)
+                x[i] = frand() * 2;
+            const float *y;
+            for (int k = 0; k < 2; k++)
+                ck_assert_int_eq(lpnas_net_forward(net, x, 4, true, NULL, &y), LPNAS_OK);
+            ck_assert_int_eq(lpnas_net_calibrate(net, x, 4, p, NULL), LPNAS_OK);
+            for (int step = 0; step < 2; step++) { /* fine-tuning moves the weights, not the ranges */
+                lpnas_net_zero_grad(net);
+                ck_assert_int_eq(lpnas_net_forward(net, x, 4, true, p, &y), LPNAS_OK);
+                for (size_t i = 0; i < nl; i++)
+                    g[i] = 0.2f * frand();
+                ck_assert_int_eq(lpnas_net_backward(net, g, p), LPNAS_OK);
+                float *P = lpnas_net_params(net), *G = lpnas_net_grads(net);
+                for (size_t k = 0; k < lpnas_net_param_count(net); k++)
+                    P[k] -= 0.01f * G[k];
+            }
+            ck_assert_int_eq(lpnas_net_infer(net, x, 4, p, &y), LPNAS_OK);
+            memcpy(keep, y, nl * 4);
+            ck_assert_int_eq(lpnas_model_save(net, INT_POLICIES[q], path), LPNAS_OK);
+            char pol[64];
+            ck_assert_msg(lpnas_model_load(path, 4, &back, pol, sizeof pol) == LPNAS_OK, "%s", lpnas_last_error());
+            ck_assert_str_eq(pol, INT_POLICIES[q]);
+            ck_assert(lpnas_net_is_calibrated(back));
+            for (int i = 0; i < lpnas_net_graph(net)->count; i++) {
+                float s1, s2;
+                int32_t z1, z2;
+                ck_assert_int_eq(lpnas_net_act_quant(net, i, &s1, &z1), LPNAS_OK);
+                ck_assert_int_eq(lpnas_net_act_quant(back, i, &s2, &z2), LPNAS_OK);
+                ck_assert_msg(s1 == s2 && z1 == z2, "%s %s node %d: scale %g/%g zp %d/%d", NETS[t],
+                              INT_POLICIES[q], i, (double)s1, (double)s2, z1, z2);
+            }
+            ck_assert_int_eq(lpnas_net_infer(back, x, 4, p, &y), LPNAS_OK);
+            ck_assert_msg(memcmp(keep, y, nl * 4) == 0, "%s %s: reloaded inference differs", NETS[t], INT_POLICIES[q]);
+            lpnas_onnx_options eo;
+            lpnas_onnx_options_default(&eo);
+            eo.policy = p;
+            ck_assert_int_eq(lpnas_model_export_onnx(net, &eo, o1), LPNAS_OK);
+            ck_assert_msg(lpnas_model_export_onnx(back, &eo, o2) == LPNAS_OK, "%s", lpnas_last_error());
+            size_t n1, n2;
+            unsigned char *b1 = read_all(o1, &n1), *b2 = read_all(o2, &n2);
+            ck_assert_msg(n1 == n2 && memcmp(b1, b2, n1) == 0, "%s %s: QDQ exports differ", NETS[t], INT_POLICIES[q]);
+            free(b1), free(b2);
+            lpnas_net_free(back);
+            if (t == 1 && q == 0) {
+                /* the last weight scale (the payload's last 4 bytes) one ulp off: refused */
+                size_t n;
+                unsigned char *file = read_all(path, &n);
+                uLongf plen = (uLongf)(file[12] | file[13] << 8 | file[14] << 16 | (uLong)file[15] << 24);
+                unsigned char *pl = malloc(plen);
+                ck_assert(uncompress(pl, &plen, file + 24, (uLong)(n - 24)) == Z_OK);
+                pl[plen - 4] ^= 1;
+                uLongf clen = compressBound(plen);
+                unsigned char *z = malloc(24 + clen);
+                ck_assert(compress2(z + 24, &clen, pl, plen, 6) == Z_OK);
+                memcpy(z, file, 12);
+                le32_put(z + 16, (uint32_t)clen), le32_put(z + 20, (uint32_t)crc32(0L, pl, (uInt)plen));
+                le32_put(z + 12, (uint32_t)plen);
+                FILE *f = fopen(path, "wb");
+                ck_assert(f && fwrite(z, 1, 24 + clen, f) == 24 + clen && fclose(f) == 0);
+                ck_assert_int_eq(lpnas_model_load(path, 4, &back, NULL, 0), LPNAS_ERR_CORRUPT);
+                ck_assert_msg(strstr(lpnas_last_error(), "weight scale"), "%s", lpnas_last_error());
+                free(file), free(pl), free(z);
+            }
+            free(x), free(g), free(keep);
+            lpnas_net_free(net);
+        }
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 /* train_segmenter in the integer presets: the same last line as for the
  * float policies; bad integer options refused with status 2. */
 START_TEST(train_segmenter_integer_policies)
@@ -294,6 +425,17 @@ START_TEST(train_segmenter_integer_policies)
                       "%s: last line '%s'", pols[k], last);
         ck_assert(ph >= 0 && ph <= 1 && al >= 0 && al <= 1);
     }
+    /* --save keeps the calibration: export_onnx writes the QDQ model from the file alone */
+    char *dir = lpnas_test_tmpdir(), args[1200], last[512];
+    snprintf(args, sizeof args,
+             "--preset tiny --tiles 24 --warmup-steps 3 --finetune-steps 2 --batch 4 --policy int8 --save %s/m.lpm",
+             dir);
+    ck_assert_int_eq(lpnas_test_program_last_line("train_segmenter", args, last, sizeof last), 0);
+    snprintf(args, sizeof args, "%s/m.lpm %s/m.onnx", dir, dir);
+    ck_assert_int_eq(lpnas_test_program_last_line("export_onnx", args, last, sizeof last), 0);
+    ck_assert_msg(strstr(last, "policy int8"), "export_onnx: '%s'", last);
+    lpnas_test_rmdir(dir);
+    free(dir);
     static const lpnas_program_case RUNS[] = {
         {"--calib kl", 2}, {"--calib-tiles 0", 2}, {"--policy file:/nonexistent.policy", 2}, {"--policy int9", 2}};
     lpnas_test_program_statuses("train_segmenter", RUNS, sizeof RUNS / sizeof RUNS[0]);
@@ -307,6 +449,7 @@ static Suite *suite(void)
     tcase_add_test(t, conv_int_against_reference);
     tcase_add_test(t, small_ops_against_reference);
     tcase_add_test(t, integer_policies_train_what_they_deploy);
+    tcase_add_test(t, calibration_in_model_files);
     tcase_add_test(t, train_segmenter_integer_policies);
     suite_add_tcase(s, t);
     return s;

@@ -231,17 +231,23 @@ static void le32(unsigned char *p, uint32_t v)
 }
 
 /* Writes a model file around a payload, with a valid header and CRC. */
-static void write_model(const char *path, const unsigned char *payload, uLong plen)
+static void write_model_v(const char *path, const unsigned char *payload, uLong plen, uint32_t version)
 {
     uLongf clen = compressBound(plen);
     unsigned char *z = malloc(clen), hdr[24];
     ck_assert(compress2(z, &clen, payload, plen, 6) == Z_OK);
     memcpy(hdr, "LPNASMDL", 8);
-    le32(hdr + 8, 1), le32(hdr + 12, (uint32_t)plen), le32(hdr + 16, (uint32_t)clen);
+    le32(hdr + 8, version), le32(hdr + 12, (uint32_t)plen), le32(hdr + 16, (uint32_t)clen);
     le32(hdr + 20, (uint32_t)crc32(0L, payload, (uInt)plen));
     FILE *f = fopen(path, "wb");
     ck_assert(f && fwrite(hdr, 1, 24, f) == 24 && fwrite(z, 1, clen, f) == clen && fclose(f) == 0);
     free(z);
+}
+
+/* Files as lpnas_model_save writes them today (version 2). */
+static void write_model(const char *path, const unsigned char *payload, uLong plen)
+{
+    write_model_v(path, payload, plen, 2);
 }
 
 /* Model files whose header sizes lie (issue 12 item 14): refused before
@@ -281,6 +287,19 @@ START_TEST(model_file_sizes_checked)
     write_model(path, payload, plen);
     ck_assert_msg(lpnas_model_load(path, 1, &net, NULL, 0) == LPNAS_OK, "%s", lpnas_last_error());
     lpnas_net_free(net);
+    /* version 1 (before the calibration section: the payload without its
+     * u32 K = 0 and u64 W = 0) still loads; with the section it does not
+     * (trailing bytes), and version 2 without it is truncated */
+    ck_assert(plen > 12 && !memcmp(payload + plen - 12, "\0\0\0\0\0\0\0\0\0\0\0\0", 12));
+    write_model_v(path, payload, plen - 12, 1);
+    ck_assert_msg(lpnas_model_load(path, 1, &net, NULL, 0) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert(!lpnas_net_is_calibrated(net));
+    lpnas_net_free(net);
+    write_model_v(path, payload, plen, 1);
+    ck_assert_int_eq(lpnas_model_load(path, 1, &net, NULL, 0), LPNAS_ERR_CORRUPT);
+    write_model(path, payload, plen - 12);
+    ck_assert_int_eq(lpnas_model_load(path, 1, &net, NULL, 0), LPNAS_ERR_CORRUPT);
+    write_model(path, payload, plen);
     /* a header claiming 256 MB behind a few compressed bytes, or more bytes than the file has */
     f = fopen(path, "rb+");
     unsigned char big[4];
