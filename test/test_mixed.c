@@ -415,6 +415,52 @@ END_TEST
  * its string's size at the policy's 8 bits (recomputed here from the
  * string), the strings carry the precision genes, and a size budget below
  * every network makes the region infeasible. */
+/* The weight_bytes column (the last field) of every row of dir/name equals
+ * lpnas_arch_weight_bytes of the row's architecture; returns the rows. */
+static int check_weight_bytes_column(const char *dir, const char *name)
+{
+    char path[600], line[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s missing", path);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_msg(strstr(line, ",status,reason,weight_bytes\n") != NULL, "%s header: %s", name, line);
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        char arch[512];
+        const char *q = strchr(line, '"'), *e = q ? strchr(q + 1, '|') : NULL, *last = strrchr(line, ',');
+        ck_assert_msg(q && e && last && e - q - 1 < (long)sizeof arch, "%s row: %s", name, line);
+        snprintf(arch, sizeof arch, "%.*s", (int)(e - q - 1), q + 1);
+        lpnas_arch a;
+        long long b;
+        ck_assert_int_eq(lpnas_arch_parse(arch, &a), LPNAS_OK);
+        ck_assert_int_eq(lpnas_arch_weight_bytes(&a, 8, &b), LPNAS_OK);
+        ck_assert_msg(strtoll(last + 1, NULL, 10) == b, "%s: %s: weight_bytes %s, want %lld", name, arch, last + 1, b);
+        rows++;
+    }
+    fclose(f);
+    return rows;
+}
+
+/* results.csv as written before the weight_bytes column: header and rows without their last field */
+static void strip_last_column(const char *dir)
+{
+    char path[600], line[4096];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char *all = calloc(1, 1 << 20);
+    while (fgets(line, sizeof line, f)) {
+        *strrchr(line, ',') = 0;
+        strcat(strcat(all, line), "\n");
+    }
+    fclose(f);
+    f = fopen(path, "w");
+    fputs(all, f);
+    fclose(f);
+    free(all);
+}
+
 START_TEST(search_with_size_objective_and_budget)
 {
     lpnas_synth_options so;
@@ -464,6 +510,18 @@ START_TEST(search_with_size_objective_and_budget)
     ck_assert_int_ge(ok, 3);
     free(rows);
     lpnas_search_free(s);
+    /* the weight_bytes column, last in results.csv and pareto.csv */
+    ck_assert_int_ge(check_weight_bytes_column(dir, "results.csv"), 3);
+    ck_assert_int_ge(check_weight_bytes_column(dir, "pareto.csv"), 1);
+    /* a results.csv from before the column: a resume rebuilds it whole, with the column on every row
+     * (the journal never carried the size: derive recomputes it from the genome) */
+    strip_last_column(dir);
+    o.resume = true, o.evaluations = 4;
+    ck_assert_msg(lpnas_search_create(&o, &s) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_msg(lpnas_search_run(s) == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_search_free(s);
+    ck_assert_int_ge(check_weight_bytes_column(dir, "results.csv"), 4);
+    o.resume = false, o.evaluations = 3;
     /* a size budget no network meets */
     char *dir2 = lpnas_test_tmpdir();
     o.out_dir = dir2, o.max_weight_bytes = 10;
