@@ -297,7 +297,7 @@ lpnas_status lpnas_blockwise_kd_build(lpnas_net *teacher, const lpnas_dataset *d
             }
         }
     }
-    int batch = o->batch > 64 ? o->batch : 64; /* evaluation batches may be larger than training ones */
+    int batch = o->batch > 16 ? o->batch : 16; /* evaluation batches may be larger than training ones */
     float *images = malloc((size_t)batch * teacher->arch.in_channels * th * tw * sizeof *images);
     if (!images)
         return lpnas_fail(LPNAS_ERR_NOMEM, "blockwise: out of memory");
