@@ -119,7 +119,7 @@ lpnas_status lpnas_graph_build(const lpnas_arch *a, int h, int w, lpnas_graph *g
             x = block(&b, x, &a->stage[i], stride, act);
             b.wfmt = 0;
         }
-        skips[i] = x;
+        skips[i] = g->stage_end[i] = x;
     }
     for (int i = a->stages - 2; i >= 0; i--) {
         int wi = a->stage[i].width;

@@ -36,6 +36,10 @@ typedef struct {
 typedef struct {
     lpnas_node node[LPNAS_GRAPH_MAX_NODES];
     int count;
+    /* the last node of each encoder stage (its output: the skip the decoder
+     * fuses); the encoder is a prefix of the node list, stage by stage, so a
+     * network's first i stages are the same nodes in any arch that shares them */
+    int stage_end[LPNAS_ARCH_MAX_STAGES];
 } lpnas_graph;
 
 /* Expands a checked arch for an h x w input (divisible by 2^(stages-1)). */

@@ -408,7 +408,10 @@ lpnas_status lpnas_runner_ask_one(lpnas_runner *r, bool *train)
     for (int k = 0; k < LPNAS_PRUNE_POINTS; k++)
         c->curve[k] = c->prune_median[k] = NAN; /* the precheck sets the pruner's thresholds */
     c->seconds = 0;
+    c->weight_bytes = -1;
     lpnas_strategy_ask(r->strategy, &c->genome);
+    if (r->problem.derive)
+        r->problem.derive(r->problem.ctx, c);
     bool feasible = true;
     if ((st = r->problem.precheck(r->problem.ctx, c, &feasible)))
         return st;

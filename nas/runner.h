@@ -58,6 +58,10 @@ typedef struct {
     double miou_fp32, miou_posthoc, miou_aligned, vessel_iou;
     int64_t skipped_steps;
     double seconds;
+    /* model size on the device (the problem's derive hook; -1: not known).
+     * A pure function of the genome and the checked configuration, so it is
+     * not in the journal record: derive fills it again on resume. */
+    int64_t weight_bytes;
     lpnas_cand_status status;
     int64_t dup_of; /* id of the original for duplicates, else -1 */
     char reason[LPNAS_REASON_MAX];
@@ -91,6 +95,12 @@ typedef struct {
      * on rank 0, written into the output folder before c is journaled. */
     lpnas_status (*pack)(void *ctx, const lpnas_candidate *c, void **buf, size_t *n);
     lpnas_status (*unpack)(void *ctx, const lpnas_candidate *c, const void *buf, size_t n);
+    /* Optional: fill the fields that are pure functions of the genome and
+     * the checked configuration (weight_bytes). Called before precheck for
+     * every asked candidate and for every candidate read back on resume, so
+     * journals need not carry them (and journals written before the field
+     * existed resume with it filled). */
+    void (*derive)(void *ctx, lpnas_candidate *c);
 } lpnas_problem;
 
 typedef void (*lpnas_search_progress_fn)(void *user, const lpnas_search_progress *p);

@@ -22,7 +22,7 @@ const char *lpnas_cand_status_name(lpnas_cand_status s)
 
 const char lpnas_results_header[] =
     "id,arch,params,flops,latency_ms,peak_bytes,miou_fp32,miou_posthoc,miou_aligned,vessel_iou,"
-    "skipped_steps,seconds,status,reason\n";
+    "skipped_steps,seconds,status,reason,weight_bytes\n"; /* new columns go at the end: readers by index keep working */
 
 /* A CSV field in double quotes, inner quotes doubled (RFC 4180). */
 static size_t put_quoted(char *dst, size_t cap, const char *s)
@@ -63,6 +63,10 @@ size_t lpnas_format_result_row(const lpnas_candidate *c, char *buf, size_t cap)
     k += put_num(buf + k, cap - k, "%.2f", c->seconds);
     k += (size_t)snprintf(buf + k, cap - k, ",%s,", lpnas_cand_status_name(c->status));
     k += put_quoted(buf + k, cap - k, c->reason);
+    if (c->weight_bytes >= 0) /* empty when the problem does not compute it */
+        k += (size_t)snprintf(buf + k, cap - k, ",%lld", (long long)c->weight_bytes);
+    else if (k + 1 < cap)
+        buf[k++] = ',';
     if (k + 1 < cap) buf[k++] = '\n';
     buf[k] = '\0';
     return k;
@@ -86,6 +90,7 @@ bool lpnas_runner_settle_duplicate(lpnas_runner *r, lpnas_candidate *c)
     c->params = o->params, c->flops = o->flops, c->peak_bytes = o->peak_bytes;
     c->latency_ms = o->latency_ms, c->miou_fp32 = o->miou_fp32, c->miou_posthoc = o->miou_posthoc;
     c->miou_aligned = o->miou_aligned, c->vessel_iou = o->vessel_iou, c->skipped_steps = o->skipped_steps;
+    c->weight_bytes = o->weight_bytes; /* the same identity: the same network */
     return true;
 }
 

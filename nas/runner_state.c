@@ -389,6 +389,11 @@ lpnas_status lpnas_runner_load_state(lpnas_runner *r)
     /* Result records are written the moment a candidate finishes, before it
      * is scored; scoring is a pure function of the measurements and the
      * (checked) configuration, so it is redone here for every finished one. */
+    for (size_t i = 0; i < r->count; i++) {
+        r->cand[i].weight_bytes = -1;
+        if (r->problem.derive)
+            r->problem.derive(r->problem.ctx, &r->cand[i]);
+    }
     for (size_t i = 0; i < r->count && r->problem.score; i++) {
         lpnas_candidate *c = &r->cand[i];
         if (c->status == LPNAS_CAND_OK || c->status == LPNAS_CAND_FAILED || c->status == LPNAS_CAND_PRUNED) {

@@ -115,7 +115,7 @@ static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
     double over_lat = c->latency_ms / o->budget_ms - 1 - o->latency_slack;
     double over_par = (double)c->params / (double)o->max_params - 1;
     double over_mem = (double)c->peak_bytes / (double)o->max_peak_bytes - 1;
-    double wb = weight_bytes(s, &c->genome);
+    double wb = (double)c->weight_bytes; /* derive ran before the precheck */
     double over_wb = o->max_weight_bytes > 0 ? wb / (double)o->max_weight_bytes - 1 : 0;
     *feasible = over_lat <= 0 && over_par <= 0 && over_mem <= 0 && over_wb <= 0;
     if (!*feasible) {
@@ -291,6 +291,12 @@ static void score(void *ctx, lpnas_candidate *c)
     c->outcome.point.violation = excess;
 }
 
+/* The fields that follow from the genome alone (lpnas_problem.derive). */
+static void derive(void *ctx, lpnas_candidate *c)
+{
+    c->weight_bytes = (int64_t)weight_bytes(ctx, &c->genome);
+}
+
 static bool valid_genome(void *ctx, const lpnas_genome *g)
 {
     return lpnas_space_valid(&((lpnas_search *)ctx)->space, g);
@@ -310,7 +316,7 @@ static void remove_best(const char *dir)
 void lpnas_search_problem(lpnas_search *s, lpnas_problem *p)
 {
     lpnas_problem q = {s, lpnas_space_operators(&s->space), precheck, evaluate, score, valid_genome,
-                       lpnas_search_pack, lpnas_search_unpack};
+                       lpnas_search_pack, lpnas_search_unpack, derive};
     *p = q;
 }
 
@@ -559,8 +565,7 @@ lpnas_status lpnas_search_rows(const lpnas_search *s, lpnas_search_row **rows, s
         r[i].latency_ms = c[i].latency_ms, r[i].miou_fp32 = c[i].miou_fp32, r[i].miou_posthoc = c[i].miou_posthoc;
         r[i].miou_aligned = c[i].miou_aligned, r[i].vessel_iou = c[i].vessel_iou;
         r[i].status = (int)c[i].status;
-        if (c[i].status == LPNAS_CAND_OK || c[i].status == LPNAS_CAND_INFEASIBLE)
-            r[i].weight_bytes = (long long)weight_bytes(s, &c[i].genome);
+        r[i].weight_bytes = c[i].weight_bytes > 0 ? (long long)c[i].weight_bytes : 0;
         r[i].quality = quality(&s->o, c[i].miou_fp32, c[i].miou_posthoc, c[i].miou_aligned);
     }
     for (size_t i = 0; i < m; i++) {

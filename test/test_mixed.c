@@ -415,6 +415,52 @@ END_TEST
  * its string's size at the policy's 8 bits (recomputed here from the
  * string), the strings carry the precision genes, and a size budget below
  * every network makes the region infeasible. */
+/* The weight_bytes column (the last field) of every row of dir/name equals
+ * lpnas_arch_weight_bytes of the row's architecture; returns the rows. */
+static int check_weight_bytes_column(const char *dir, const char *name)
+{
+    char path[600], line[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s missing", path);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_msg(strstr(line, ",status,reason,weight_bytes\n") != NULL, "%s header: %s", name, line);
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        char arch[512];
+        const char *q = strchr(line, '"'), *e = q ? strchr(q + 1, '|') : NULL, *last = strrchr(line, ',');
+        ck_assert_msg(q && e && last && e - q - 1 < (long)sizeof arch, "%s row: %s", name, line);
+        snprintf(arch, sizeof arch, "%.*s", (int)(e - q - 1), q + 1);
+        lpnas_arch a;
+        long long b;
+        ck_assert_int_eq(lpnas_arch_parse(arch, &a), LPNAS_OK);
+        ck_assert_int_eq(lpnas_arch_weight_bytes(&a, 8, &b), LPNAS_OK);
+        ck_assert_msg(strtoll(last + 1, NULL, 10) == b, "%s: %s: weight_bytes %s, want %lld", name, arch, last + 1, b);
+        rows++;
+    }
+    fclose(f);
+    return rows;
+}
+
+/* results.csv as written before the weight_bytes column: header and rows without their last field */
+static void strip_last_column(const char *dir)
+{
+    char path[600], line[4096];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char *all = calloc(1, 1 << 20);
+    while (fgets(line, sizeof line, f)) {
+        *strrchr(line, ',') = 0;
+        strcat(strcat(all, line), "\n");
+    }
+    fclose(f);
+    f = fopen(path, "w");
+    fputs(all, f);
+    fclose(f);
+    free(all);
+}
+
 START_TEST(search_with_size_objective_and_budget)
 {
     lpnas_synth_options so;
@@ -464,6 +510,18 @@ START_TEST(search_with_size_objective_and_budget)
     ck_assert_int_ge(ok, 3);
     free(rows);
     lpnas_search_free(s);
+    /* the weight_bytes column, last in results.csv and pareto.csv */
+    ck_assert_int_ge(check_weight_bytes_column(dir, "results.csv"), 3);
+    ck_assert_int_ge(check_weight_bytes_column(dir, "pareto.csv"), 1);
+    /* a results.csv from before the column: a resume rebuilds it whole, with the column on every row
+     * (the journal never carried the size: derive recomputes it from the genome) */
+    strip_last_column(dir);
+    o.resume = true, o.evaluations = 4;
+    ck_assert_msg(lpnas_search_create(&o, &s) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_msg(lpnas_search_run(s) == LPNAS_OK, "%s", lpnas_last_error());
+    lpnas_search_free(s);
+    ck_assert_int_ge(check_weight_bytes_column(dir, "results.csv"), 4);
+    o.resume = false, o.evaluations = 3;
     /* a size budget no network meets */
     char *dir2 = lpnas_test_tmpdir();
     o.out_dir = dir2, o.max_weight_bytes = 10;
@@ -485,6 +543,119 @@ START_TEST(search_with_size_objective_and_budget)
 }
 END_TEST
 
+/* The largest |code| of each output channel of conv node i's folded weights
+ * (the weights the last forward ran with), checked to be codes of step
+ * max|w| / wmax: returns the largest over channels, -1 if one is no code. */
+static int folded_top_code(lpnas_net *net, int i, int wmax)
+{
+    const lpnas_node *n = &net->g.node[i];
+    size_t per = (size_t)(n->in_c / n->groups) * n->kernel * n->kernel;
+    int top = 0;
+    for (int o = 0; o < n->c; o++) {
+        const float *w = net->folded + net->s[i].fw + (size_t)o * per;
+        float mx = 0;
+        for (size_t k = 0; k < per; k++)
+            mx = fmaxf(mx, fabsf(w[k]));
+        if (!(mx > 0))
+            continue;
+        for (size_t k = 0; k < per; k++) {
+            float q = w[k] / (mx / (float)wmax);
+            if (fabsf(q - nearbyintf(q)) > 1e-3f || fabsf(q) > wmax + 1e-3f)
+                return -1;
+            int qi = (int)fabsf(nearbyintf(q));
+            top = qi > top ? qi : top;
+        }
+    }
+    return top;
+}
+
+/* Aligned fine-tuning of a mixed-precision candidate (issue 18) under an
+ * integer policy: every training forward (lpnas_train in the policy, as the
+ * search fine-tunes) runs each encoder stage's convs at its own weight bits
+ * (":w8" 8 bits, ":w4" 4 bits) and the rest at the policy's (w4a8: 4, int8: 8), the
+ * gradient reaches every stage, and the training forward -- in training and
+ * in evaluation mode -- equals lpnas_net_infer bit for bit. */
+static void check_stage_formats(const char *pname, int wdef)
+{
+    lpnas_arch a;
+    ck_assert_int_eq(lpnas_arch_parse("in3-c8x1k3:w8-s16x1k3:w4-c16x1k3/down=conv,up=nearest,skip=concat,dec=1,act=relu",
+                                      &a), LPNAS_OK);
+    lpnas_synth_options so;
+    lpnas_synth_options_default(&so);
+    so.count = 8, so.size = 16;
+    lpnas_dataset *d;
+    ck_assert_int_eq(lpnas_dataset_synthetic(&so, &d), LPNAS_OK);
+    int idx[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    lpnas_net_options no = {4, 16, 16, 9};
+    lpnas_net *net;
+    ck_assert_int_eq(lpnas_net_create(&a, &no, &net), LPNAS_OK);
+    lpnas_train_options to;
+    lpnas_train_options_default(&to);
+    to.steps = 5, to.batch = 4;
+    lpnas_train_result tr;
+    ck_assert_int_eq(lpnas_train(net, d, idx, 8, &to, &tr), LPNAS_OK); /* the FP32 warm-up */
+    const lpnas_policy *p;
+    ck_assert_int_eq(lpnas_policy_get(pname, &p), LPNAS_OK);
+    float x[4 * 3 * 16 * 16], keep[4 * 16 * 16];
+    for (int i = 0; i < 4; i++)
+        memcpy(x + i * 3 * 16 * 16, lpnas_dataset_image(d, i), 3 * 16 * 16 * sizeof *x);
+    ck_assert_int_eq(lpnas_net_round_stage_weights(net, NULL), LPNAS_OK); /* as the search does before post-hoc */
+    ck_assert_msg(lpnas_net_calibrate(net, x, 4, p, NULL) == LPNAS_OK, "%s", lpnas_last_error());
+    for (int round = 0; round < 3; round++) {
+        size_t np = lpnas_net_param_count(net);
+        float *before = malloc(np * sizeof *before);
+        memcpy(before, lpnas_net_params(net), np * sizeof *before);
+        to.policy = p, to.steps = 2, to.seed = 11 + (uint64_t)round;
+        ck_assert_msg(lpnas_train(net, d, idx, 8, &to, &tr) == LPNAS_OK, "%s", lpnas_last_error());
+        /* the weights of the last training forward, per conv: stage 1 at 8 bits,
+         * stage 2 at 4, stage 3, decoder and head at the policy's 4 */
+        int checked = 0;
+        for (int i = 1; i < net->g.count; i++) {
+            const lpnas_node *n = &net->g.node[i];
+            if (n->kind != LPNAS_NODE_CONV)
+                continue;
+            int wmax = n->wfmt == LPNAS_WFMT_W8 ? 127 : n->wfmt == LPNAS_WFMT_W4 ? 7 : wdef;
+            int top = folded_top_code(net, i, wmax);
+            ck_assert_msg(top == wmax, "%s round %d node %d (wfmt %d): largest code %d, want %d", pname, round, i,
+                          n->wfmt, top, wmax);
+            checked++;
+        }
+        ck_assert_int_ge(checked, 6);
+        /* every stage learned: some weight of each stage's first conv moved */
+        const float *P = lpnas_net_params(net);
+        for (int st = 0; st < 3; st++) {
+            int first = net->g.stage_end[st];
+            while (first > 0 && net->g.node[first].kind != LPNAS_NODE_CONV)
+                first--;
+            const lpnas_node *n = &net->g.node[first];
+            size_t nw = (size_t)n->params, moved = 0;
+            for (size_t k = 0; k < nw; k++)
+                moved += P[net->s[first].w + k] != before[net->s[first].w + k];
+            ck_assert_msg(moved > 0, "round %d: stage %d's weights never moved", round, st + 1);
+        }
+        free(before);
+        /* training forward == inference, bit for bit (both modes) */
+        const float *y;
+        for (int train = 0; train < 2; train++) {
+            ck_assert_int_eq(lpnas_net_forward(net, x, 4, train, p, &y), LPNAS_OK);
+            memcpy(keep, y, sizeof keep);
+            ck_assert_int_eq(lpnas_net_infer(net, x, 4, p, &y), LPNAS_OK);
+            for (int k = 0; k < 4 * 16 * 16; k++)
+                ck_assert_msg(memcmp(&keep[k], &y[k], 4) == 0, "round %d train %d logit %d: %a vs %a", round, train, k,
+                              (double)keep[k], (double)y[k]);
+        }
+    }
+    lpnas_net_free(net);
+    lpnas_dataset_free(d);
+}
+
+START_TEST(aligned_finetune_trains_each_stage_in_its_format)
+{
+    check_stage_formats("w4a8", 7);
+    check_stage_formats("int8", 127);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("mixed");
@@ -499,6 +670,7 @@ static Suite *suite(void)
     tcase_add_test(t, blockwise_table_and_choice);
     tcase_add_test(t, integer_fold_uses_stage_bits);
     tcase_add_test(t, search_with_size_objective_and_budget);
+    tcase_add_test(t, aligned_finetune_trains_each_stage_in_its_format);
     suite_add_tcase(s, t);
     return s;
 }

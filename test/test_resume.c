@@ -98,7 +98,7 @@ static lpnas_problem problem(int delay_us)
     F.stop_after = 0;
     F.runner = NULL;
     F.reject_genomes = false;
-    lpnas_problem p = {&F, lpnas_space_operators(&F.space), precheck, evaluate, score, valid, NULL, NULL};
+    lpnas_problem p = {&F, lpnas_space_operators(&F.space), precheck, evaluate, score, valid, NULL, NULL, NULL};
     return p;
 }
 

@@ -91,7 +91,7 @@ static lpnas_problem problem(int delay_us)
     atomic_init(&F.evaluations, 0);
     F.delay_us = delay_us;
     F.max_params = 60000;
-    lpnas_problem p = {&F, lpnas_space_operators(&F.space), precheck, evaluate, score, NULL, NULL, NULL};
+    lpnas_problem p = {&F, lpnas_space_operators(&F.space), precheck, evaluate, score, NULL, NULL, NULL, NULL};
     return p;
 }
 

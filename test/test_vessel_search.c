@@ -54,9 +54,9 @@ START_TEST(runs_and_writes_everything)
         ck_assert_msg(access(path, R_OK) == 0, "missing %s", path);
     }
     snprintf(path, sizeof path, "%s/s/results.csv", dir);
-    ck_assert(csv_rows(path, 14) >= 2);
+    ck_assert(csv_rows(path, 15) >= 2); /* weight_bytes last */
     snprintf(path, sizeof path, "%s/s/pareto.csv", dir);
-    ck_assert(csv_rows(path, 14) >= 1);
+    ck_assert(csv_rows(path, 15) >= 1);
     const char *pngs[] = {"pareto.png", "masks.png"};
     for (int i = 0; i < 2; i++) {
         float *px;
@@ -205,11 +205,38 @@ START_TEST(bad_options)
 }
 END_TEST
 
+/* The issue-18 command on the integer device runs end to end with every
+ * output: model files hold no integer calibration, so best.lpm is
+ * calibrated again (as the search did) before best.onnx is exported. */
+START_TEST(integer_device_mixed_precision_end_to_end)
+{
+    char *dir = lpnas_test_tmpdir(), cmd[2048], path[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s --device imx8mp --policy int8 --mixed-precision --strategy nsga2 --tiles 40 --evaluations 2 "
+             "--warmup-steps 3 --finetune-steps 1 --max-stages 2 --max-width 16 --budget-ms 2 --workers 1 --out %s/s "
+             ">%s/out.txt 2>&1",
+             bin(), dir, dir);
+    int st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit %d", WEXITSTATUS(st));
+    const char *files[] = {"results.csv", "pareto.csv", "best.lpm", "best.onnx", "pareto.png", "pareto-size.png",
+                           "masks.png", "report.md"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/s/%s", dir, files[i]);
+        ck_assert_msg(access(path, R_OK) == 0, "missing %s", path);
+    }
+    snprintf(path, sizeof path, "%s/s/results.csv", dir);
+    ck_assert(csv_rows(path, 15) >= 2);
+    lpnas_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("vessel_search");
     TCase *t = lpnas_tcase("vessel_search");
     tcase_add_test(t, runs_and_writes_everything);
+    tcase_add_test(t, integer_device_mixed_precision_end_to_end);
     tcase_add_test(t, interrupt_then_resume);
     tcase_add_test(t, same_rows_for_one_and_two_workers);
     tcase_add_test(t, bad_options);

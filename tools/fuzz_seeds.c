@@ -135,7 +135,7 @@ int main(int argc, char **argv)
     ro.budget = 6;
     ro.out_dir = "/tmp/seed-state";
     ro.overwrite = true;
-    lpnas_problem pb = {NULL, lpnas_space_operators(&SPACE), seed_precheck, seed_evaluate, seed_score, NULL};
+    lpnas_problem pb = {NULL, lpnas_space_operators(&SPACE), seed_precheck, seed_evaluate, seed_score, NULL, NULL, NULL, NULL};
     lpnas_runner *run;
     if (lpnas_runner_create(&ro, &pb, &run) || lpnas_runner_run(run)) {
         fprintf(stderr, "%s\n", lpnas_last_error());

@@ -1,13 +1,18 @@
-/* blockwise: the block-wise mixed-precision shortcut (include/lpnas/blockwise.h).
- * Trains one architecture in FP32, measures once per encoder stage and
- * weight format the mIoU with only that stage's weights in the format, then
- * chooses the assignment under a size budget from the table, and measures
- * that choice for real to show how far the additivity assumption holds. */
+/* blockwise: the block-wise mixed-precision shortcuts (include/lpnas/blockwise.h).
+ * Trains one architecture in FP32 (the teacher), then
+ *   --mode precision (default): measures once per encoder stage and weight
+ *     format the mIoU with only that stage's weights in the format, chooses
+ *     the assignment under a size budget from the table, and measures that
+ *     choice for real to show how far the additivity assumption holds;
+ *   --mode distill: the feature-distillation table over candidate blocks and
+ *     formats per stage, the search over it under the latency and size
+ *     budgets, and the choice trained and measured (distill.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "distill.h"
 #include "lpnas.h"
 
 static void usage(FILE *f)
@@ -23,10 +28,18 @@ static void usage(FILE *f)
                "  --steps N             FP32 training steps (default 300)\n"
                "  --max-weight-bytes N  size budget for the choice (default: none)\n"
                "  --seed N              (default 1)\n"
+               "  --mode NAME           precision (default): the table over formats per stage;\n"
+               "                        distill: the feature-distillation table over candidate blocks\n"
+               "                        (plain, separable, inverted e4 at 0.5, 1, 1.5 x each stage's width)\n"
+               "                        and formats, searched under the budgets\n"
+               "  --kd-steps N          distill: training steps per candidate block (default 60)\n"
+               "  --max-ms X            distill: latency budget in ms on the device's model (default: none)\n"
+               "  --no-measure          distill: do not train and measure the choice and the teacher\n"
                "  --help                this text\n"
                "\n"
-               "Prints the table (mIoU with one stage in each format), the choice with its predicted\n"
-               "and measured mIoU and its size. Exit: 0 done, 1 error, 2 bad options.\n");
+               "Prints the table (mIoU with one stage in each format, or distillation losses), the\n"
+               "choice with its predicted and measured quality and its size. Exit: 0 done, 1 error,\n"
+               "2 bad options.\n");
 }
 
 static int num(const char *s, double lo, double hi, double *v)
@@ -39,7 +52,8 @@ static int num(const char *s, double lo, double hi, double *v)
 int main(int argc, char **argv)
 {
     const char *arch_s = "paper96k", *data = NULL, *device = "imx8mp", *policy = NULL;
-    double tiles = 200, steps = 300, budget = 0, seed = 1, v;
+    double tiles = 200, steps = 300, budget = 0, seed = 1, kd_steps = 60, max_ms = 0, v;
+    bool distill = false, measure = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
@@ -50,13 +64,22 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--data") && has) data = argv[++i];
         else if (!strcmp(a, "--device") && has) device = argv[++i];
         else if (!strcmp(a, "--policy") && has) policy = argv[++i];
-        else if ((!strcmp(a, "--tiles") || !strcmp(a, "--steps") || !strcmp(a, "--max-weight-bytes") ||
-                  !strcmp(a, "--seed")) && has) {
+        else if (!strcmp(a, "--no-measure")) measure = false;
+        else if (!strcmp(a, "--mode") && has) {
+            const char *m = argv[++i];
+            if (strcmp(m, "precision") && strcmp(m, "distill")) {
+                fprintf(stderr, "blockwise: --mode '%s': need precision or distill\n", m);
+                return 2;
+            }
+            distill = !strcmp(m, "distill");
+        } else if ((!strcmp(a, "--tiles") || !strcmp(a, "--steps") || !strcmp(a, "--max-weight-bytes") ||
+                    !strcmp(a, "--seed") || !strcmp(a, "--kd-steps") || !strcmp(a, "--max-ms")) && has) {
             if (num(argv[++i], 0, 1e12, &v)) {
                 fprintf(stderr, "blockwise: %s '%s': expected a number >= 0\n", a, argv[i]);
                 return 2;
             }
-            *(!strcmp(a, "--tiles") ? &tiles : !strcmp(a, "--steps") ? &steps : !strcmp(a, "--seed") ? &seed : &budget) = v;
+            *(!strcmp(a, "--tiles") ? &tiles : !strcmp(a, "--steps") ? &steps : !strcmp(a, "--seed") ? &seed
+              : !strcmp(a, "--kd-steps") ? &kd_steps : !strcmp(a, "--max-ms") ? &max_ms : &budget) = v;
         } else {
             fprintf(stderr, "blockwise: unknown or incomplete option '%s' (see --help)\n", a);
             return 2;
@@ -110,12 +133,30 @@ int main(int argc, char **argv)
     if (lpnas_dataset_split_scenes(d, data, 0.2, (uint64_t)seed, &tr, &nt, &va, &nv, how, sizeof how) ||
         lpnas_net_create(&arch, &no, &net) || lpnas_dataset_channel_stats(d, tr, nt, mean, std) ||
         lpnas_net_set_normalization(net, mean, std) || lpnas_train(net, d, tr, nt, &to, &trr) ||
-        lpnas_blockwise_measure(net, d, va, nv, pol, fmt, nfmt, &t)) {
+        (!distill && lpnas_blockwise_measure(net, d, va, nv, pol, fmt, nfmt, &t))) {
         fprintf(stderr, "blockwise: %s\n", lpnas_last_error());
         goto done;
     }
     char s[512];
     lpnas_arch_format(&arch, s, sizeof s);
+    lpnas_int_format f8;
+    int bits = lpnas_policy_is_integer(pol) && !lpnas_policy_int_format(pol, &f8) ? f8.weight_bits
+               : lpnas_policy_is_fp32(pol)                                      ? 32
+                                                                                : 16;
+    if (distill) {
+        lpnas_latency_model *lm = NULL;
+        if (lpnas_device_latency_model(dev, &lm)) {
+            fprintf(stderr, "blockwise: %s\n", lpnas_last_error());
+            goto done;
+        }
+        printf("network   %s (the teacher)\nsplit     %s\npolicy    %s (device %s)\n", s, how, lpnas_policy_name(pol),
+               device);
+        distill_args g = {net, &arch, d, tr, va, nt, nv, mean, std, pol, fmt, nfmt, bits, lm, max_ms,
+                          (long long)budget, (int)kd_steps, (int)steps, (uint64_t)seed, measure};
+        rc = blockwise_distill(&g);
+        lpnas_latency_model_free(lm);
+        goto done;
+    }
     printf("network   %s\nsplit     %s\npolicy    %s (device %s)\nbase      mIoU %.4f (no stage rounded)\n", s, how,
            lpnas_policy_name(pol), device, t.base);
     printf("stage");
@@ -128,10 +169,6 @@ int main(int argc, char **argv)
             printf("  %8.4f", t.miou[i][j]);
         printf("\n");
     }
-    lpnas_int_format f8;
-    int bits = lpnas_policy_is_integer(pol) && !lpnas_policy_int_format(pol, &f8) ? f8.weight_bits
-               : lpnas_policy_is_fp32(pol)                                      ? 32
-                                                                                : 16;
     int ch[LPNAS_ARCH_MAX_STAGES];
     double pred;
     long long bytes;

@@ -38,12 +38,30 @@ typedef struct {
     double fp32, posthoc, aligned;
 } judged;
 
-static double miou_of(const char *path, const lpnas_dataset *dt, const int *all, const lpnas_policy *p)
+lpnas_status calibrate_loaded(lpnas_net *net, const lpnas_search_options *o)
+{
+    if (!lpnas_policy_is_integer(o->policy))
+        return LPNAS_OK;
+    int n = o->ntrain < 64 ? o->ntrain : 64;
+    size_t per = (size_t)lpnas_dataset_channels(o->data) * lpnas_dataset_height(o->data) * lpnas_dataset_width(o->data);
+    float *x = malloc((size_t)n * per * sizeof *x);
+    if (!x)
+        return LPNAS_ERR_NOMEM;
+    for (int i = 0; i < n; i++)
+        memcpy(x + (size_t)i * per, lpnas_dataset_image(o->data, o->train[i]), per * sizeof *x);
+    lpnas_status st = lpnas_net_calibrate(net, x, n, o->policy, NULL);
+    free(x);
+    return st;
+}
+
+static double miou_of(const char *path, const lpnas_dataset *dt, const int *all, const lpnas_policy *p,
+                      const lpnas_search_options *o)
 {
     lpnas_net *net = NULL;
     lpnas_eval_result e;
     double v = NAN;
-    if (!lpnas_model_load(path, 16, &net, NULL, 0) && !lpnas_evaluate(net, dt, all, lpnas_dataset_count(dt), p, &e))
+    if (!lpnas_model_load(path, 16, &net, NULL, 0) && (!p || !calibrate_loaded(net, o)) &&
+        !lpnas_evaluate(net, dt, all, lpnas_dataset_count(dt), p, &e))
         v = e.miou;
     else
         fprintf(stderr, "vessel_search: --test: %s: %s\n", path, lpnas_last_error());
@@ -121,10 +139,10 @@ void judge_on_test(const char *out, const lpnas_search_options *o, lpnas_search 
             snprintf(id, sizeof id, "%ld", rows[i].id);
         j[nj].id = rows[i].id;
         snprintf(path, sizeof path, "%s/%s%s.fp32.lpm", out, stem, id);
-        j[nj].fp32 = miou_of(path, dt, all, NULL);
-        j[nj].posthoc = miou_of(path, dt, all, o->policy);
+        j[nj].fp32 = miou_of(path, dt, all, NULL, o);
+        j[nj].posthoc = miou_of(path, dt, all, o->policy, o);
         snprintf(path, sizeof path, "%s/%s%s.lpm", out, stem, id);
-        j[nj].aligned = aligned ? miou_of(path, dt, all, o->policy) : NAN;
+        j[nj].aligned = aligned ? miou_of(path, dt, all, o->policy, o) : NAN;
         nj++;
     }
     add_test_columns(out, j, nj);

@@ -271,12 +271,12 @@ static int write_outputs(const char *out, const lpnas_search_options *o, lpnas_s
     lpnas_net *best = NULL, *warm = NULL;
     snprintf(path, sizeof path, "%s/best.lpm", out);
     char best_policy[64] = "fp32";
-    if (lpnas_model_load(path, 1, &best, best_policy, sizeof best_policy))
+    if (lpnas_model_load(path, 1, &best, best_policy, sizeof best_policy) || calibrate_loaded(best, o))
         bad += missing(out, "best.lpm", lpnas_last_error());
     else /* best.onnx beside best.lpm: the winner for ONNX Runtime / OpenVINO (docs/deploy.md) */
         bad += export_onnx(best, best_policy, path, out);
     snprintf(path, sizeof path, "%s/best.fp32.lpm", out);
-    if (lpnas_model_load(path, 1, &warm, NULL, 0))
+    if (lpnas_model_load(path, 1, &warm, NULL, 0) || calibrate_loaded(warm, o))
         bad += missing(out, "best.fp32.lpm", lpnas_last_error());
     if (best && warm) {
         enum { ROWS = 6 };
