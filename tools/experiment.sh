@@ -9,8 +9,11 @@
 # Scale by environment (the defaults are the protocol; docs/experiment.md says what was run):
 #   ARCHS="paper96k mobile tiny" SEEDS=5 WARMUP=300 FINETUNE=100
 #   DATASETS="sen2ships16 sen2ships" NORMS="none device" POLICIES=myriadx,myriadx-fp16acc,ieee-fp16
-#   (b): B_DATA=sen2ships16 B_NORM=none B_POLICY=myriadx-fp16acc B_EVALS=40 B_POP=12 B_SEEDS="1 2 3"
-#        B_WARMUP=120 B_FINETUNE=40
+#   (b): B_DATA=sen2ships16 B_NORM=none B_POLICY=myriadx B_EVALS=40 B_POP=12 B_SEEDS="1 2 3"
+#        B_WARMUP=120 B_FINETUNE=40 B_NARROW="" (e.g. "--max-stages 3 --max-width 16") B_WORKERS=1
+#        B_TEST_PORTS="algiers busan casablanca": these ports are held out as --test (never used for a
+#        choice; symbolic links under OUTDIR/b-data, no copies); the search splits the other ports
+#        scene-wise into training and validation
 # Results are appended to OUTDIR/a.csv; a rerun skips what is done (stop and continue at will).
 set -eu
 what=${1:?usage: tools/experiment.sh a|b|summary OUTDIR}
@@ -34,12 +37,27 @@ a)
   "$bin/align_experiment" --summary "$out/a.csv" --plot "$out/experiment_a.png"
   ;;
 b)
+  src="$shared/${B_DATA:-sen2ships16}"
+  case $src in /*) ;; *) src="$PWD/$src" ;; esac
+  bd="$out/b-data"
+  mkdir -p "$bd/trainval/images" "$bd/trainval/masks" "$bd/test/images" "$bd/test/masks"
+  ln -sf "$src/manifest.csv" "$bd/trainval/manifest.csv"
+  ln -sf "$src/manifest.csv" "$bd/test/manifest.csv"
+  # manifest columns idx,source_idx,port,...: the test ports' tiles to test/, the others to trainval/
+  tail -n +2 "$src/manifest.csv" | while IFS=, read -r idx _ port _; do
+    part=trainval
+    for p in ${B_TEST_PORTS:-algiers busan casablanca}; do [ "$port" = "$p" ] && part=test; done
+    ln -sf "$src/images/$idx.png" "$bd/$part/images/$idx.png"
+    ln -sf "$src/masks/$idx.png" "$bd/$part/masks/$idx.png"
+  done
   for seed in ${B_SEEDS:-1 2 3}; do
     for mode in posthoc aligned; do
       dir="$out/b-$mode-$seed"
-      nice -n 10 "$bin/vessel_search" --data "$shared/${B_DATA:-sen2ships16}" --input-norm "${B_NORM:-none}" \
-        --policy "${B_POLICY:-myriadx-fp16acc}" --mode "$mode" --seed "$seed" --evaluations "${B_EVALS:-40}" \
+      # shellcheck disable=SC2086 # B_NARROW is a list of options
+      nice -n 10 "$bin/vessel_search" --data "$bd/trainval" --test "$bd/test" --input-norm "${B_NORM:-none}" \
+        --policy "${B_POLICY:-myriadx}" --mode "$mode" --seed "$seed" --evaluations "${B_EVALS:-40}" \
         --population "${B_POP:-12}" --warmup-steps "${B_WARMUP:-120}" --finetune-steps "${B_FINETUNE:-40}" \
+        --workers "${B_WORKERS:-1}" ${B_NARROW:-} \
         --out "$dir" > "$dir.log" 2>&1 || { echo "$mode $seed: failed (see $dir.log)"; continue; }
       echo "$mode seed=$seed $(grep -E '^(mIoU|test)' "$dir.log" | tr -s ' ' | tr '\n' ';')"
     done

@@ -111,6 +111,27 @@ int summarize(const char *file, const char *plot)
             printf(" %s%.4f ± %.4f |", k >= 5 && m[k] >= 0 ? "+" : "", m[k], s[k]);
         printf(" %s |\n", rec);
     }
+    /* the same at an equal training budget: the conventional pipeline trains
+     * the warm-up and the fine-tuning steps in FP32 (the control) and deploys
+     * that network; aligned spends the same steps in the policy */
+    printf("\nEqual training budget (conventional: warm-up + fine-tuning steps in FP32, the control's network):\n\n"
+           "| data | input norm | policy | arch | seeds | FP32 | post-hoc | aligned | post-hoc - FP32 | "
+           "aligned - post-hoc | recovered |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (int g = 0; g < ng; g++) {
+        const group *p = &G[g];
+        col(p, 3, x), ms(x, p->n, &m[0], &s[0]);
+        col(p, 4, x), ms(x, p->n, &m[1], &s[1]);
+        col(p, 2, x), ms(x, p->n, &m[2], &s[2]);
+        diff(p, 4, 3, x), ms(x, p->n, &m[3], &s[3]);
+        diff(p, 2, 4, x), ms(x, p->n, &m[4], &s[4]);
+        char rec[64] = "no gap";
+        if (-m[3] >= 0.02)
+            snprintf(rec, sizeof rec, "%.0f %%", 100 * m[4] / -m[3]);
+        printf("| %s | %s | %s | %s | %d |", p->data, p->norm, p->policy, p->arch, p->n);
+        for (int k = 0; k < 5; k++)
+            printf(" %s%.4f ± %.4f |", k >= 3 && m[k] >= 0 ? "+" : "", m[k], s[k]);
+        printf(" %s |\n", rec);
+    }
     if (!plot)
         return 0;
     /* the plot: settings of the first architecture (all of them if one) */
