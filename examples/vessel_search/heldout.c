@@ -40,7 +40,9 @@ typedef struct {
 
 lpnas_status calibrate_loaded(lpnas_net *net, const lpnas_search_options *o)
 {
-    if (!lpnas_policy_is_integer(o->policy))
+    /* model files of format 2 carry the calibration the search judged the candidate with:
+     * keep it rather than measure new ranges */
+    if (!lpnas_policy_is_integer(o->policy) || lpnas_net_is_calibrated(net))
         return LPNAS_OK;
     int n = o->ntrain < 64 ? o->ntrain : 64;
     size_t per = (size_t)lpnas_dataset_channels(o->data) * lpnas_dataset_height(o->data) * lpnas_dataset_width(o->data);

@@ -10,7 +10,7 @@ void print_header(const lpnas_search_options *o, const lpnas_dataset *d, const l
 /* After the search: the front's and the best candidate's models on the held-out tiles dt (FP32,
  * post-hoc, aligned); adds columns to pareto.csv, a section to report.md, lines to stdout. */
 void judge_on_test(const char *out, const lpnas_search_options *o, lpnas_search *s, const lpnas_dataset *dt);
-/* A model file holds no integer calibration: under an integer policy, calibrates a loaded
+/* Under an integer policy, a loaded model keeps the calibration its file carries (format 2); else calibrates a loaded
  * network as the search did (the first 64 training tiles); 0 or a status. */
 lpnas_status calibrate_loaded(lpnas_net *net, const lpnas_search_options *o);
 
