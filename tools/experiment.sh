@@ -43,8 +43,14 @@ b)
   mkdir -p "$bd/trainval/images" "$bd/trainval/masks" "$bd/test/images" "$bd/test/masks"
   ln -sf "$src/manifest.csv" "$bd/trainval/manifest.csv"
   ln -sf "$src/manifest.csv" "$bd/test/manifest.csv"
-  # manifest columns idx,source_idx,port,...: the test ports' tiles to test/, the others to trainval/
-  tail -n +2 "$src/manifest.csv" | while IFS=, read -r idx _ port _; do
+  # the test ports' tiles to test/, the others to trainval/. The scene is the manifest's 'port'
+  # column (sen2ships16) or 'source_image' (sen2ships, whose quoted source_path holds commas:
+  # quoted fields are blanked before splitting)
+  awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "port" || ($i == "source_image" && !c)) c = i
+                 if (!c) { print "experiment.sh: manifest has no port/source_image column" > "/dev/stderr"; exit 1 }
+                 next }
+       { gsub(/"[^"]*"/, "\"\""); split($0, f, ","); print f[1] "," f[c] }' FS=, "$src/manifest.csv" |
+  while IFS=, read -r idx port; do
     part=trainval
     for p in ${B_TEST_PORTS:-algiers busan casablanca}; do [ "$port" = "$p" ] && part=test; done
     ln -sf "$src/images/$idx.png" "$bd/$part/images/$idx.png"
