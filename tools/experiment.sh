@@ -14,32 +14,23 @@
 #        B_TEST_PORTS="algiers busan casablanca": these ports are held out as --test (never used for a
 #        choice; symbolic links under OUTDIR/b-data, no copies); the search splits the other ports
 #        scene-wise into training and validation
+#   tools/experiment.sh mp OUTDIR  issue 18's experiment on an integer device: uniform int8, uniform
+#        4-bit weights (w4a8) and searched mixed precision, each posthoc vs aligned, MP_SEEDS="1 2 3",
+#        NSGA-II; the same held-out test ports as (b), on MP_DATA=sen2ships; scale by MP_EVALS=40
+#        MP_POP=12 MP_WARMUP=60 MP_FINETUNE=20 MP_SPACE="--max-stages 3 --max-width 16 --budget-ms 1.0"
+#        (one 40-candidate search at these settings took 12-15 minutes on one loaded core)
 # Results are appended to OUTDIR/a.csv; a rerun skips what is done (stop and continue at will).
 set -eu
-what=${1:?usage: tools/experiment.sh a|b|summary OUTDIR}
-out=${2:?usage: tools/experiment.sh a|b|summary OUTDIR}
+what=${1:?usage: tools/experiment.sh a|b|mp|summary OUTDIR}
+out=${2:?usage: tools/experiment.sh a|b|mp|summary OUTDIR}
 bin=${BUILD:-build}/bin
 shared=${SHARED:-../shared/data}
 mkdir -p "$out"
-case $what in
-a)
-  for data in ${DATASETS:-sen2ships16 sen2ships}; do
-    [ -d "$shared/$data" ] || { echo "no $shared/$data: skipped"; continue; }
-    for norm in ${NORMS:-none device}; do
-      for arch in ${ARCHS:-paper96k mobile tiny}; do
-        nice -n 10 "$bin/align_experiment" --results "$out/a.csv" --data "$shared/$data" --input-norm "$norm" \
-          --preset "$arch" --seeds "${SEEDS:-5}" --warmup-steps "${WARMUP:-300}" \
-          --finetune-steps "${FINETUNE:-100}" --policies "${POLICIES:-myriadx,myriadx-fp16acc,ieee-fp16}" \
-          2>> "$out/a.log"
-      done
-    done
-  done
-  "$bin/align_experiment" --summary "$out/a.csv" --plot "$out/experiment_a.png"
-  ;;
-b)
-  src="$shared/${B_DATA:-sen2ships16}"
+# heldout_split DATA OUTDIR: OUTDIR/b-data/{trainval,test} as symbolic links into DATA
+heldout_split() {
+  src="$shared/$1"
   case $src in /*) ;; *) src="$PWD/$src" ;; esac
-  bd="$out/b-data"
+  bd="$2/b-data"
   mkdir -p "$bd/trainval/images" "$bd/trainval/masks" "$bd/test/images" "$bd/test/masks"
   ln -sf "$src/manifest.csv" "$bd/trainval/manifest.csv"
   ln -sf "$src/manifest.csv" "$bd/test/manifest.csv"
@@ -56,6 +47,25 @@ b)
     ln -sf "$src/images/$idx.png" "$bd/$part/images/$idx.png"
     ln -sf "$src/masks/$idx.png" "$bd/$part/masks/$idx.png"
   done
+}
+case $what in
+a)
+  for data in ${DATASETS:-sen2ships16 sen2ships}; do
+    [ -d "$shared/$data" ] || { echo "no $shared/$data: skipped"; continue; }
+    for norm in ${NORMS:-none device}; do
+      for arch in ${ARCHS:-paper96k mobile tiny}; do
+        nice -n 10 "$bin/align_experiment" --results "$out/a.csv" --data "$shared/$data" --input-norm "$norm" \
+          --preset "$arch" --seeds "${SEEDS:-5}" --warmup-steps "${WARMUP:-300}" \
+          --finetune-steps "${FINETUNE:-100}" --policies "${POLICIES:-myriadx,myriadx-fp16acc,ieee-fp16}" \
+          2>> "$out/a.log"
+      done
+    done
+  done
+  "$bin/align_experiment" --summary "$out/a.csv" --plot "$out/experiment_a.png"
+  ;;
+b)
+  heldout_split "${B_DATA:-sen2ships16}" "$out"
+  bd="$out/b-data"
   for seed in ${B_SEEDS:-1 2 3}; do
     for mode in posthoc aligned; do
       dir="$out/b-$mode-$seed"
@@ -69,11 +79,34 @@ b)
     done
   done
   ;;
+mp)
+  heldout_split "${MP_DATA:-sen2ships}" "$out"
+  bd="$out/b-data"
+  for seed in ${MP_SEEDS:-1 2 3}; do
+    for cfg in int8 w4a8 mixed; do
+      for mode in posthoc aligned; do
+        dir="$out/mp-$cfg-$mode-$seed"
+        pol=$cfg extra=
+        [ "$cfg" = mixed ] && pol=int8 extra=--mixed-precision
+        [ -f "$dir/report.md" ] && continue # done: a rerun continues with the rest
+        again=--overwrite
+        [ -f "$dir/search.state" ] && again=--resume # interrupted: keep its finished candidates
+        # shellcheck disable=SC2086 # MP_SPACE is a list of options
+        nice -n 10 "$bin/vessel_search" --device imx8mp --policy "$pol" $extra --strategy nsga2 \
+          --data "$bd/trainval" --test "$bd/test" --mode "$mode" --seed "$seed" --evaluations "${MP_EVALS:-40}" \
+          --population "${MP_POP:-12}" --warmup-steps "${MP_WARMUP:-60}" --finetune-steps "${MP_FINETUNE:-20}" \
+          --workers "${MP_WORKERS:-1}" ${MP_SPACE:---max-stages 3 --max-width 16 --budget-ms 1.0} \
+          --out "$dir" $again > "$dir.log" 2>&1 || { echo "$cfg $mode $seed: failed (see $dir.log)"; continue; }
+        echo "$cfg $mode seed=$seed $(grep -E '^(mIoU|test)' "$dir.log" | tr -s ' ' | tr '\n' ';')"
+      done
+    done
+  done
+  ;;
 summary)
   "$bin/align_experiment" --summary "$out/a.csv" --plot "$out/experiment_a.png"
   ;;
 *)
-  echo "tools/experiment.sh: '$what': expected a, b or summary" >&2
+  echo "tools/experiment.sh: '$what': expected a, b, mp or summary" >&2
   exit 2
   ;;
 esac
