@@ -26,7 +26,7 @@ out=${2:?usage: tools/experiment.sh a|b|mp|summary OUTDIR}
 bin=${BUILD:-build}/bin
 shared=${SHARED:-../shared/data}
 mkdir -p "$out"
-# heldout_split DATA OUTDIR: OUTDIR/b-data/{trainval,test} as symbolic links into DATA
+# heldout_split DATA OUTDIR: bd=OUTDIR/b-data/{trainval,test}, symbolic links into DATA
 heldout_split() {
   src="$shared/$1"
   case $src in /*) ;; *) src="$PWD/$src" ;; esac
@@ -64,8 +64,7 @@ a)
   "$bin/align_experiment" --summary "$out/a.csv" --plot "$out/experiment_a.png"
   ;;
 b)
-  heldout_split "${B_DATA:-sen2ships16}" "$out"
-  bd="$out/b-data"
+  heldout_split "${B_DATA:-sen2ships16}" "$out" # sets bd
   for seed in ${B_SEEDS:-1 2 3}; do
     for mode in posthoc aligned; do
       dir="$out/b-$mode-$seed"
@@ -80,8 +79,7 @@ b)
   done
   ;;
 mp)
-  heldout_split "${MP_DATA:-sen2ships}" "$out"
-  bd="$out/b-data"
+  heldout_split "${MP_DATA:-sen2ships}" "$out" # sets bd
   for seed in ${MP_SEEDS:-1 2 3}; do
     for cfg in int8 w4a8 mixed; do
       for mode in posthoc aligned; do
