@@ -713,6 +713,19 @@ START_TEST(latency_program)
         ck_assert(found);
     }
     ck_assert(fabs(atof(last + 9) - 19.7) / 19.7 < 0.2);
+    {   /* --device imx8mp: the library's i.MX 8M Plus model, to the printed digits */
+        lpnas_latency_model *m = NULL;
+        lpnas_layer_list l;
+        double total;
+        ck_assert_int_eq(lpnas_latency_model_imx8mp(NULL, &m), 0);
+        ck_assert_int_eq(lpnas_layer_list_load(&l, "examples/latency/resnet18_224.csv"), 0);
+        ck_assert_int_eq(lpnas_latency_estimate(m, &l, NULL, &total), 0);
+        ck_assert_int_eq(lpnas_test_program_last_line("latency", "--device imx8mp examples/latency/resnet18_224.csv",
+                                                      last, sizeof last), 0);
+        ck_assert_msg(fabs(atof(last + 9) - total) < 1e-4, "last line '%s', model %.4f ms", last, total);
+        lpnas_layer_list_free(&l);
+        lpnas_latency_model_free(m);
+    }
     static const lpnas_program_case RUNS[] = {
         {"--help", 0},
         {"--overhead-ms 3 examples/latency/resnet18_224.csv", 0},

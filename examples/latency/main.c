@@ -13,7 +13,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: latency [--device myriadx | --lut FILE] [--overhead-ms X] LAYERS.csv\n"
+            "usage: latency [--device myriadx|imx8mp | --lut FILE] [--overhead-ms X] LAYERS.csv\n"
             "       latency --profile-host LAYERS.csv -o HOST.lut [--reps N] [--warmup N] [--policy P]\n"
             "       latency --import-openvino-counters REPORT.csv --layers LIST.csv --out device.lut\n"
             "               [--device-name TEXT] [--toolchain TEXT] [--analytic-fallback] [--overhead-ms X]\n"
@@ -26,6 +26,8 @@ static void usage(FILE *f)
             "\n"
             "  --device myriadx   the built-in Myriad X (NCS2) model (default); its constants and their\n"
             "                     calibration against published figures are in docs/latency.md\n"
+            "  --device imx8mp    the built-in i.MX 8M Plus NPU model (int8; UNCALIBRATED, data-sheet peaks\n"
+            "                     and assumed utilization: pass a measured --lut to override)\n"
             "  --lut FILE         a latency table measured on some device (format: docs/formats.md)\n"
             "  --overhead-ms X    per-inference overhead (USB transfer, host calls) instead of the\n"
             "                     model's own (myriadx: 2 ms)\n"
@@ -225,8 +227,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "latency: --device and --lut exclude each other\n");
         return 2;
     }
-    if (device && strcmp(device, "myriadx")) {
-        fprintf(stderr, "latency: --device '%s': the built-in devices are: myriadx\n", device);
+    lpnas_device dev = LPNAS_DEVICE_MYRIADX;
+    if (device && lpnas_device_parse(device, &dev)) {
+        fprintf(stderr, "latency: --device: %s\n", lpnas_last_error());
         return 2;
     }
     if (profile && !outpath) {
@@ -270,7 +273,7 @@ int main(int argc, char **argv)
     } else if (lut) {
         st = lpnas_lut_load(lut, &m);
     } else {
-        st = lpnas_latency_model_myriadx(NULL, &m);
+        st = lpnas_device_latency_model(dev, &m);
     }
     int rc = 1;
     if (st) {
