@@ -19,10 +19,15 @@
 #        NSGA-II; the same held-out test ports as (b), on MP_DATA=sen2ships; scale by MP_EVALS=40
 #        MP_POP=12 MP_WARMUP=60 MP_FINETUNE=20 MP_SPACE="--max-stages 3 --max-width 16 --budget-ms 1.0"
 #        (one 40-candidate search at these settings took 12-15 minutes on one loaded core)
+#   tools/experiment.sh bw OUTDIR  issue 18's block-wise shortcut on the same split and budget: per seed
+#        (BW_SEEDS="1 2 3") blockwise --mode distill on BW_ARCH (the teacher) with --max-ms BW_MS=1.0,
+#        then its choice and the teacher trained as the mp searches train a candidate (MP_WARMUP
+#        FP32 steps, MP_FINETUNE in int8) and judged on the held-out test ports (bw-SEED.txt,
+#        bw.txt: one line per seed and network)
 # Results are appended to OUTDIR/a.csv; a rerun skips what is done (stop and continue at will).
 set -eu
-what=${1:?usage: tools/experiment.sh a|b|mp|summary OUTDIR}
-out=${2:?usage: tools/experiment.sh a|b|mp|summary OUTDIR}
+what=${1:?usage: tools/experiment.sh a|b|mp|bw|summary OUTDIR}
+out=${2:?usage: tools/experiment.sh a|b|mp|bw|summary OUTDIR}
 bin=${BUILD:-build}/bin
 shared=${SHARED:-../shared/data}
 mkdir -p "$out"
@@ -100,11 +105,29 @@ mp)
     done
   done
   ;;
+bw)
+  heldout_split "${MP_DATA:-sen2ships}" "$out" # sets bd
+  teacher=${BW_ARCH:-in3-c16x2k3-c16x2k3-c16x2k3/down=conv,up=nearest,skip=concat,dec=1,act=relu}
+  for seed in ${BW_SEEDS:-1 2 3}; do
+    log="$out/bw-$seed.txt"
+    [ -f "$log" ] && grep -q '^choice' "$log" ||
+      nice -n 10 "$bin/blockwise" --mode distill --device imx8mp --policy int8 --data "$bd/trainval" \
+        --arch "$teacher" --steps "${BW_STEPS:-80}" --kd-steps "${BW_KD_STEPS:-30}" --max-ms "${BW_MS:-1.0}" \
+        --seed "$seed" > "$log" || { echo "bw $seed: failed (see $log)"; continue; }
+    choice=$(awk '$1 == "choice" { print $2 }' "$log")
+    for net in "choice $choice" "teacher $teacher"; do
+      set -- $net
+      r=$(nice -n 10 "$bin/train_segmenter" --arch "$2" --data "$bd/trainval" --val "$bd/test" --policy int8 \
+        --warmup-steps "${MP_WARMUP:-60}" --finetune-steps "${MP_FINETUNE:-20}" --seed "$seed" 2>/dev/null | tail -n 1)
+      echo "seed=$seed $1 $2 $r" | tee -a "$out/bw.txt"
+    done
+  done
+  ;;
 summary)
   "$bin/align_experiment" --summary "$out/a.csv" --plot "$out/experiment_a.png"
   ;;
 *)
-  echo "tools/experiment.sh: '$what': expected a, b, mp or summary" >&2
+  echo "tools/experiment.sh: '$what': expected a, b, mp, bw or summary" >&2
   exit 2
   ;;
 esac
