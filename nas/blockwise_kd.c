@@ -21,6 +21,7 @@
 void lpnas_blockwise_kd_options_default(lpnas_blockwise_kd_options *o)
 {
     o->steps = 60, o->batch = 8, o->lr = 0.003, o->seed = 1;
+    o->progress = NULL, o->progress_user = NULL;
 }
 
 /* One candidate block in training: its nodes first..last of net, its
@@ -313,10 +314,15 @@ lpnas_status lpnas_blockwise_kd_build(lpnas_net *teacher, const lpnas_dataset *d
     memcpy(tc->buffers, teacher->buffers, teacher->nbuffers * sizeof *tc->buffers);
     memcpy(tc->mean, teacher->mean, sizeof tc->mean);
     memcpy(tc->std, teacher->std, sizeof tc->std);
+    int total = 0;
+    for (int i = 0; i < out->stages; i++)
+        total += cands->ncand[i];
     for (int i = 0; !st && i < out->stages; i++)
         for (int b = 0; !st && b < cands->ncand[i]; b++) {
             st = kd_entry(tc, d, train, ntrain, val, nval, i, b, o, out, images, batch);
             out->trained++;
+            if (!st && o->progress)
+                o->progress(o->progress_user, (int)out->trained, total);
         }
     lpnas_net_free(tc);
     free(images);

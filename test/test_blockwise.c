@@ -76,14 +76,33 @@ static void fixture_free(fixture *f)
 
 static const lpnas_wfmt FMT[2] = {LPNAS_WFMT_W8, LPNAS_WFMT_W4};
 
+typedef struct {
+    int calls, last_done, total;
+} progress_seen;
+
+/* Each call reports one more block than the last, out of the same total. */
+static void count_progress(void *user, int done, int total)
+{
+    progress_seen *p = user;
+    ck_assert_int_eq(done, p->last_done + 1);
+    ck_assert(p->calls == 0 || total == p->total);
+    p->calls++, p->last_done = done, p->total = total;
+}
+
 static void build(fixture *f, int steps, lpnas_blockwise_kd_table *t)
 {
     lpnas_blockwise_cands c = cands();
     lpnas_blockwise_kd_options o;
     lpnas_blockwise_kd_options_default(&o);
-    o.steps = steps, o.batch = 4, o.seed = 7;
+    ck_assert(o.progress == NULL);
+    progress_seen seen = {0, 0, 0};
+    o.steps = steps, o.batch = 4, o.seed = 7, o.progress = count_progress, o.progress_user = &seen;
     ck_assert_msg(lpnas_blockwise_kd_build(f->teacher, f->d, f->tr, 16, f->va, 8, FMT, 2, &c, &o, t) == LPNAS_OK, "%s",
                   lpnas_last_error());
+    /* once per candidate block: 3 at each of 2 positions */
+    ck_assert_int_eq(seen.calls, 6);
+    ck_assert_int_eq(seen.total, 6);
+    ck_assert_int_eq(seen.last_done, (int)t->trained);
 }
 
 START_TEST(table_built_and_deterministic)

@@ -45,13 +45,16 @@ static void make_cands(const lpnas_arch *t, lpnas_blockwise_cands *c)
 
 /* FP32 training from scratch, then FP32 and post-hoc mIoU with the stage
  * weights on their grids (the search's candidate pipeline with no fine-tune). */
-static int train_and_measure(const lpnas_arch *a, const distill_args *g, double *fp32, double *posthoc)
+static int train_and_measure(const lpnas_arch *a, const char *label, const distill_args *g, double *fp32,
+                             double *posthoc)
 {
     lpnas_net_options no = {16, lpnas_dataset_height(g->d), lpnas_dataset_width(g->d), g->seed};
     lpnas_net *net;
     lpnas_train_options to;
     lpnas_train_options_default(&to);
     to.steps = g->steps, to.batch = 16, to.seed = g->seed;
+    to.progress = blockwise_train_progress, to.user = (void *)label;
+    to.progress_every = blockwise_progress_every(to.steps);
     lpnas_train_result tr;
     lpnas_eval_result e;
     if (lpnas_net_create(a, &no, &net))
@@ -75,6 +78,12 @@ static int train_and_measure(const lpnas_arch *a, const distill_args *g, double 
     return rc;
 }
 
+static void block_progress(void *user, int done, int total)
+{
+    fprintf(stderr, "blockwise: distillation table %d/%d candidate blocks, %.0f s\n", done, total,
+            now() - *(const double *)user);
+}
+
 int blockwise_distill(const distill_args *g)
 {
     lpnas_blockwise_cands c;
@@ -84,6 +93,7 @@ int blockwise_distill(const distill_args *g)
     o.steps = g->kd_steps, o.seed = g->seed;
     lpnas_blockwise_kd_table *t = malloc(sizeof *t);
     double t0 = now();
+    o.progress = block_progress, o.progress_user = &t0;
     if (!t || lpnas_blockwise_kd_build(g->teacher, g->d, g->tr, g->nt, g->va, g->nv, g->fmt, g->nfmt, &c, &o, t)) {
         fprintf(stderr, "blockwise: %s\n", t ? lpnas_last_error() : "out of memory");
         free(t);
@@ -126,7 +136,8 @@ int blockwise_distill(const distill_args *g)
     if (!g->measure)
         return 0;
     double f32, ph, tf32, tph;
-    if (train_and_measure(&ch.arch, g, &f32, &ph) || train_and_measure(g->arch, g, &tf32, &tph)) {
+    if (train_and_measure(&ch.arch, "choice", g, &f32, &ph) ||
+        train_and_measure(g->arch, "teacher", g, &tf32, &tph)) {
         fprintf(stderr, "blockwise: %s\n", lpnas_last_error());
         return 1;
     }

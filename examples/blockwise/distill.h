@@ -24,4 +24,9 @@ typedef struct {
 
 int blockwise_distill(const distill_args *g);
 
+/* Progress of a training run on stderr; user: its label (const char *).
+ * every: steps between lines for a run of `steps` (about five lines). */
+void blockwise_train_progress(void *user, const lpnas_train_progress *p);
+int blockwise_progress_every(int steps);
+
 #endif

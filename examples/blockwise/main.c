@@ -49,11 +49,23 @@ static int num(const char *s, double lo, double hi, double *v)
     return !*s || *end || !(*v >= lo && *v <= hi);
 }
 
+void blockwise_train_progress(void *user, const lpnas_train_progress *p)
+{
+    fprintf(stderr, "blockwise: %s step %d/%d  loss %.4f  %.0f images/s\n", (const char *)user, p->step, p->steps,
+            p->loss, p->images_per_s);
+}
+
+int blockwise_progress_every(int steps)
+{
+    return steps >= 10 ? steps / 5 : 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *arch_s = "paper96k", *data = NULL, *device = "imx8mp", *policy = NULL;
     double tiles = 200, steps = 300, budget = 0, seed = 1, kd_steps = 60, max_ms = 0, v;
     bool distill = false, measure = true;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* the table's lines reach a log as they are printed */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
@@ -127,6 +139,8 @@ int main(int argc, char **argv)
     lpnas_train_options to;
     lpnas_train_options_default(&to);
     to.steps = (int)steps, to.batch = 16, to.seed = (uint64_t)seed;
+    to.progress = blockwise_train_progress, to.user = (void *)"FP32 warm-up of the network";
+    to.progress_every = blockwise_progress_every(to.steps);
     lpnas_train_result trr;
     lpnas_blockwise_table t;
     float mean[16], std[16];

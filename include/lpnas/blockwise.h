@@ -62,6 +62,10 @@ typedef struct {
     int batch;     /* tiles per step (default 8) */
     double lr;     /* Adam (default 0.003) */
     uint64_t seed; /* batches and initialization (default 1) */
+    /* called after each candidate block is trained and measured, with the
+     * blocks done and the total (NULL: none; the default) */
+    void (*progress)(void *user, int done, int total);
+    void *progress_user;
 } lpnas_blockwise_kd_options;
 
 void lpnas_blockwise_kd_options_default(lpnas_blockwise_kd_options *o);
