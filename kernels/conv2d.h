@@ -79,8 +79,8 @@ void lpnas_conv2d_forward_f16acc_isa(float *out, const float *in, const float *w
                                      const lpnas_policy *policy, float *workspace, lpnas_isa isa);
 /* conv2d_f16acc_avx2.c: false (nothing usable written) when a partial sum
  * could overflow binary16 or the CPU/compiler lacks AVX2; then the caller
- * takes the scalar chain. wide: dense convs in 8 AVX-512 lanes (only when
- * the CPU has AVX-512F). */
+ * takes the scalar chain. wide: 16 AVX-512F lanes instead of 8 AVX2 ones
+ * (only when the CPU has AVX-512F). */
 /* conv2d_depthwise.c: the FP32 depthwise loops (out is overwritten; din
  * may be NULL; din and dw are added into) on a chosen path, clamped to the
  * CPU; every path gives the same bits. */

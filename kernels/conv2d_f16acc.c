@@ -3,12 +3,12 @@
  * lpnas_f16_fma in the order of conv2d.h: bias, then ci, ky, kx.
  *
  * Paths, by lpnas_cpu_isa() (LPNAS_ISA caps it), all giving the same bits:
- *   AVX2 + FMA + F16C: conv2d_f16acc_avx2.c -- each step in binary64 lanes
- *     (an exact fma, then rounding to binary16 by adding and subtracting a
- *     constant built from the sum's exponent); 4 output channels per vector
- *     for dense and grouped convs, 4 output pixels for depthwise ones;
- *   AVX-512F: the same kernel with 8 output channels per vector for dense
- *     and grouped convs (depthwise keeps the AVX2 kernel);
+ *   AVX2 + FMA + F16C: conv2d_f16acc_avx2.c -- each step in binary32 lanes
+ *     (fma, then the CPU's binary16 conversion, with lanes whose binary32
+ *     sum is a binary16 midpoint and not provably exact redone in binary64),
+ *     8 adjacent output pixels per vector for every dense, grouped and
+ *     depthwise conv;
+ *   AVX-512F: the same kernel with 16 pixels per vector;
  *   portable, and chains that could overflow binary16 (the kernel's bound
  *     test fails): the scalar lpnas_f16_fma loop below. */
 #include "kernels/conv2d.h"

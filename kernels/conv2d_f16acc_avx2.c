@@ -2,60 +2,124 @@
  * bit-exact with the sequential lpnas_f16_fma chain of conv2d.h.
  *
  * Each chain step is acc' = RN16(w*x + acc) with w, x, acc binary16 values.
- * In binary64 lanes:
- *   s = fma(w, x, acc): w*x is exact (11 x 11 bits), so the fma's single
- *     rounding is that of the binary64 sum, which is inexact only when the
- *     exact sum spans more than 53 bits. If the product holds the lowest
- *     bit (22 bits wide), acc must reach 2^31 times above it: the exact sum
- *     lies within 2^-31 of acc (a binary16 value, 2^-12 from the nearest
- *     midpoint), so it and s both round to acc. If acc holds the lowest bit
- *     (>= 2^-24, binary16's quantum), |w*x| >= 2^29: an overflow, which the
- *     bound below excludes. So RN16(s) is the correctly rounded fma.
- *   RN16(s) without leaving binary64: let 2^e = s with its fraction bits
- *     cleared (one AND), raised to 2^-14 when smaller (binary16's subnormal
- *     quantum is the normal one of 2^-14); M = 1.5 * 2^(e+42). s + M lies in
- *     [2^(e+42), 2^(e+43)) whose binary64 ulp is 2^(e-10) -- the binary16 ulp
- *     at s -- so the addition rounds s to binary16 precision, nearest-even
- *     (M is an even multiple of that ulp, so even-ness carries over), and
- *     (s + M) - M is exact. The sign of s is OR-ed back: a negative s that
- *     rounds to zero is -0 in binary16 (and (x + M) - M gives +0).
- *   Overflow is not modelled (65520 would become 65536, not inf): before the
- *     loop, a bound |bias| + max|x| * sum|w| grown by (1 + 2^-11) per step
- *     (the largest relative rounding up) plus 2^-25 per step (subnormal
- *     rounding) must stay below 65504 for every output channel, or the call
- *     returns false and the caller takes the scalar chain. NaN or inf in the
- *     input or weights fail the bound the same way.
- * The binary64 add uses the current rounding mode: the library runs in the
- * default nearest-even mode like all its FP32 kernels (MXCSR is never
- * changed by liblpnas).
+ * It runs in binary32 lanes, 8 per __m256 (16 per __m512 in the AVX-512F
+ * variant), which the CPU rounds to binary16 natively:
+ *   s   = fma(w, x, acc)              one rounding, RN32 (MXCSR default)
+ *   acc = cvtph_ps(cvtps_ph(s, RNE))  RN16(s), the rounding in the immediate
+ * w*x is exact in binary32: 11 x 11 significand bits make at most 22 <= 24,
+ * and 2^-48 <= |w*x| < 2^32 stays in binary32's normal range. So s = RN32(v)
+ * for the exact v = w*x + acc; s is 0 or >= 2^-48 in magnitude (v is a
+ * multiple of 2^-48), never a binary32 subnormal, so DAZ/FTZ could not
+ * matter either.
  *
- * Dense and grouped convs: 4 output channels per vector (8 in the AVX-512F
- * variant, dense512; the same operations on wider registers), one
- * broadcast x and one packed weight vector per tap, PIX output pixels in
- * flight so the
- * 6-operation dependent chain per step overlaps. Depthwise: 4 adjacent
- * output pixels per vector (stride 1 loads are contiguous), 4 vectors in
- * flight; border pixels take the scalar chain. */
+ * Double rounding. RN16(RN32(v)) == RN16(v) unless RN32(v) is exactly a
+ * binary16 midpoint: the midpoints are binary32 values, RN32 is monotone, so
+ * if v lies strictly between two consecutive midpoints, RN32(v) lies in the
+ * closed interval and reaches an end only by being that midpoint; there RN16
+ * of v (when v != s) and of s can differ. Example: 1025 + (0.5+2^-11)(1-2^-10)
+ * = 1025.5 - 2^-21 rounds to 1025, but RN32 gives 1025.5, a tie that goes to
+ * 1026 (test_conv2d checks this case and a subnormal one).
+ *
+ * Midpoint test on the bits of s, | S | EEEEEEEE | FFFFFFFFFF D DDDDDDDDDDDD |
+ * (F: the 10 bits binary16 keeps, D: the 13 it drops):
+ *   |s| >= 2^-14 (binary16 normal range): s is a midpoint iff D == 1 0...0,
+ *     i.e. (bits << 19) == INT32_MIN; a vector min of those keys over the
+ *     steps of a tap is INT32_MIN iff some lane was a midpoint.
+ *   0 < |s| < 2^-14 (binary16 subnormal range, quantum 2^-24, the number of
+ *     dropped bits varies with the exponent): flagged whenever nonzero.
+ *     Key: (bits << 1) + 0x7FFFFFFF, which maps +-0 to INT32_MAX and
+ *     magnitudes 1..0x38800000-1 (in the bits without sign) to
+ *     [INT32_MIN, 0xF0FFFFFF), below everything else, so again a vector min.
+ * After each tap, if any lane of any vector in flight was flagged, that
+ * tap's step is redone for all of them in binary64 (step16 below, exact for
+ * any binary16 inputs), from the accumulators saved before the step. For
+ * ordinary data a lane is a midpoint with probability ~2^-13 per step, so
+ * the fix-up runs on ~1% of the taps and costs ~2%.
+ *
+ * Padding without branches. Taps outside the image are skipped by the
+ * chain. Here they read -0 with a weight of sign +: |w| * -0 = -0, and
+ * acc + -0 == acc for every acc (also -0: -0 + -0 = -0; +0 + -0 = +0), so
+ * the step changes nothing, bit for bit. For that every weight is applied as
+ * |w|, to a copy of the input with the sign of w: each group's input is
+ * converted once into two padded copies, x and -x, both padded with -0
+ * (|w| * (+-x) == w * x exactly, zero signs included). Strided convs read
+ * the copies split by column phase (column j of phase q holds padded input
+ * column j * stride + q), so the 8 pixels of a vector always load
+ * contiguously; the vectors at a row's end run into the padding and their
+ * extra lanes are not stored. One kernel thus serves dense, grouped and
+ * depthwise convs, any stride, dilation and border: 8 adjacent output
+ * pixels per vector, OCB output channels x PV pixel vectors in flight
+ * (OCB * PV = 8: the fma -> cvtps_ph -> cvtph_ps chain of a step is ~15
+ * cycles long).
+ *
+ * Overflow is not modelled by the binary64 fix-up (step16 would make 65520
+ * 65536, not inf): before the loop, a bound |bias| + max|x| * sum|w| grown
+ * by (1 + 2^-11) per step (the largest relative rounding up) plus 2^-25 per
+ * step (subnormal rounding) must stay below 65504 for every output channel,
+ * or the call returns false and the caller takes the scalar chain. NaN or
+ * inf in the input or weights fail the bound the same way. */
 #include "kernels/conv2d.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+/* The layout of the workspace (sizes only; also without AVX2). */
+typedef struct {
+    int G, cg, og, K, sw;
+    int hp, wr;       /* padded rows; columns per (phase) row */
+    size_t plane;     /* hp * wr: floats per (sign, channel, phase) plane */
+    size_t half;      /* cg * sw * plane: from the x copy to the -x copy */
+    size_t nwk;       /* G * og * K weights */
+} plan;
+
+/* Rows reach (oh-1)*sh + (kh-1)*dh; columns run to the next multiple of 16
+ * output pixels (the widest vector) plus the taps' reach in phase columns. */
+static plan plan_make(lpnas_shape s, lpnas_shape o, const lpnas_conv_params *p)
+{
+    plan pl;
+    pl.G = p->groups, pl.cg = s.c / pl.G, pl.og = o.c / pl.G;
+    pl.K = pl.cg * p->kh * p->kw;
+    pl.sw = p->stride_w;
+    pl.hp = (o.h - 1) * p->stride_h + (p->kh - 1) * p->dil_h + 1;
+    pl.wr = ((o.w + 15) & ~15) + (p->kw - 1) * p->dil_w / p->stride_w;
+    pl.plane = (size_t)pl.hp * pl.wr;
+    pl.half = (size_t)pl.cg * pl.sw * pl.plane;
+    pl.nwk = (size_t)pl.G * pl.og * pl.K;
+    return pl;
+}
+
+size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape o, const lpnas_conv_params *p)
+{
+    plan pl = plan_make(in, o, p);
+    /* floats: both input copies, |w|, bias16; the tap offsets (ptrdiff_t,
+     * counted as 2 floats each); 64-byte alignment slack for each part */
+    return 2 * pl.half + pl.nwk + (size_t)pl.G * pl.og + 2 * pl.nwk + 4 * 16;
+}
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #include <immintrin.h>
 #define AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
-#define PIX 8
-#define DW_VEC 8
+#define AVX512_TARGET __attribute__((target("avx512f,avx2,fma,f16c")))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#define RNE16 (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define KEY_SUB_ADD 0x7FFFFFFF /* subnormal-range key: (bits << 1) + this */
 
 static inline uint16_t h_of(float v)
 {
     return lpnas_f16_from_f32(v, LPNAS_RNE, NULL).bits;
 }
 
-static inline double d_of(float v)
+static inline float f16v(float v)
 {
-    return (double)lpnas_f16_to_f32((lpnas_f16){h_of(v)});
+    return lpnas_f16_to_f32((lpnas_f16){h_of(v)});
+}
+
+/* (0x38800000 << 1) + 0x7FFFFFFF, wrapped: keys below it come from 0 < |s| < 2^-14. */
+static inline int key_sub_below(void)
+{
+    return (int)(int32_t)(uint32_t)((0x38800000u << 1) + 0x7FFFFFFFu);
 }
 
 /* The partial sums of every chain stay below 65504 (see the top comment). */
@@ -66,380 +130,398 @@ static bool chains_bounded(double bias_abs, double xmax, double wsum, int K)
     return bound < 65504.0; /* false for NaN too */
 }
 
-/* Align a workspace pointer up to 32 bytes (the caller reserves 8 spare floats). */
-static double *ws_align(float *ws)
+static void *align64(void *ptr)
 {
-    uintptr_t u = ((uintptr_t)ws + 31u) & ~(uintptr_t)31u;
-    return (double *)(void *)u;
+    uintptr_t u = ((uintptr_t)ptr + 63u) & ~(uintptr_t)63u;
+    return (void *)u;
 }
 
-/* Input values rounded to binary16 (nearest-even, as lpnas_f16_from_f32),
- * widened to binary64; returns max |x| (NaN if any NaN). */
-AVX2_TARGET static double convert_input(double *dst, const float *src, size_t n)
+/* ---- exact binary64 step: the fix-up ----------------------------------
+ * s = fma(w, x, acc) in binary64: w*x is exact (22 bits), so the fma's
+ * single rounding is that of the sum, inexact only when the exact sum spans
+ * more than 53 bits. If the product holds the lowest bit, acc must reach
+ * 2^31 times above it: the sum lies within 2^-31 of acc (a binary16 value,
+ * 2^-12 from the nearest midpoint), so it and s both round to acc. If acc
+ * holds the lowest bit (>= 2^-24), |w*x| >= 2^29: an overflow, which the
+ * bound excludes. So RN16(s) is the correctly rounded fma.
+ * RN16(s) without leaving binary64: let 2^e = s with its fraction bits
+ * cleared, raised to 2^-14 when smaller (binary16's subnormal quantum is the
+ * normal one of 2^-14); M = 1.5 * 2^(e+42). s + M lies in [2^(e+42),
+ * 2^(e+43)) whose ulp is 2^(e-10) -- the binary16 ulp at s -- so the
+ * addition rounds s to binary16 precision, nearest-even (M is an even
+ * multiple of that ulp), and (s + M) - M is exact. The sign of s is OR-ed
+ * back: a negative s that rounds to zero is -0 in binary16. */
+AVX2_TARGET static inline __m256d step16(__m256d w, __m256d x, __m256d acc)
 {
-    __m256 mx = _mm256_setzero_ps(), nan_seen = _mm256_setzero_ps();
-    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 x = _mm256_loadu_ps(src + i);
-        __m256 h = _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        __m256 a = _mm256_and_ps(h, absmask);
-        nan_seen = _mm256_or_ps(nan_seen, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
-        mx = _mm256_max_ps(mx, a);
-        _mm256_storeu_pd(dst + i, _mm256_cvtps_pd(_mm256_castps256_ps128(h)));
-        _mm256_storeu_pd(dst + i + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(h, 1)));
-    }
-    float lanes[8], nans[8];
-    _mm256_storeu_ps(lanes, mx);
-    _mm256_storeu_ps(nans, nan_seen);
-    double m = 0;
-    for (int l = 0; l < 8; l++) {
-        if (nans[l] != 0.0f || lanes[l] != lanes[l])
-            return NAN;
-        if (lanes[l] > m)
-            m = lanes[l];
-    }
-    for (; i < n; i++) {
-        dst[i] = d_of(src[i]);
-        double a = fabs(dst[i]);
-        if (a != a)
-            return NAN;
-        if (a > m)
-            m = a;
-    }
-    return m;
-}
-
-typedef struct {
-    __m256i expmask, min_e, magic;
-    __m256d signmask;
-} r16_consts;
-
-AVX2_TARGET static inline r16_consts r16_make(void)
-{
-    r16_consts c;
-    c.expmask = _mm256_set1_epi64x(0x7FF0000000000000LL);
-    c.min_e = _mm256_set1_epi64x(0x3F10000000000000LL); /* 2^-14 */
+    const __m256i expmask = _mm256_set1_epi64x(0x7FF0000000000000LL);
+    const __m256i min_e = _mm256_set1_epi64x(0x3F10000000000000LL); /* 2^-14 */
     /* + 42 in the exponent field and the top fraction bit: 2^e -> 1.5 * 2^(e+42) */
-    c.magic = _mm256_set1_epi64x((42LL << 52) | (1LL << 51));
-    c.signmask = _mm256_castsi256_pd(_mm256_set1_epi64x((long long)0x8000000000000000ULL));
-    return c;
-}
-
-/* One chain step: RN16(w*x + acc), see the top comment. M is built in the
- * integer domain (1-cycle operations keep the dependent chain short): the
- * exponent field of s, raised to that of 2^-14 (a signed 32-bit max on the
- * high halves; the low halves are zero), plus 42 and the top fraction bit. */
-AVX2_TARGET static inline __m256d step16(__m256d w, __m256d x, __m256d acc, const r16_consts *c)
-{
+    const __m256i magic = _mm256_set1_epi64x((42LL << 52) | (1LL << 51));
+    const __m256d signmask = _mm256_castsi256_pd(_mm256_set1_epi64x((long long)0x8000000000000000ULL));
     __m256d s = _mm256_fmadd_pd(w, x, acc);
-    __m256i e = _mm256_max_epi32(_mm256_and_si256(_mm256_castpd_si256(s), c->expmask), c->min_e);
-    __m256d m = _mm256_castsi256_pd(_mm256_add_epi64(e, c->magic));
+    /* a signed 32-bit max on the high halves (the low halves are zero) */
+    __m256i e = _mm256_max_epi32(_mm256_and_si256(_mm256_castpd_si256(s), expmask), min_e);
+    __m256d m = _mm256_castsi256_pd(_mm256_add_epi64(e, magic));
     __m256d r = _mm256_sub_pd(_mm256_add_pd(s, m), m);
-    return _mm256_or_pd(r, _mm256_and_pd(s, c->signmask));
+    return _mm256_or_pd(r, _mm256_and_pd(s, signmask));
 }
 
-/* npix output pixels from (oy, ox0) for 4 output channels from oc0. npix
- * and inside are constants at each call, so acc[] lives in registers;
- * inside: every tap column of every pixel is in the image (no checks). */
-AVX2_TARGET static inline __attribute__((always_inline)) void
-dense_px(float *out, const double *xin, const double *wg, __m256d b, lpnas_shape s, lpnas_shape o,
-         const lpnas_conv_params *p, int n, int oc, int lanes, int ogp, int oy, int ox0, const int npix,
-         const bool inside, const r16_consts *c)
+/* RN16(w*x + acc) for 8 binary32 lanes holding binary16 values, exactly
+ * (the conversions to and from binary64 are exact for binary16 values). */
+AVX2_TARGET static ALWAYS_INLINE __m256 step_exact8(__m256 w, __m256 x, __m256 acc)
 {
-    int cg = s.c / p->groups;
-    size_t plane = (size_t)s.h * s.w;
-    __m256d acc[PIX];
-    for (int j = 0; j < npix; j++)
-        acc[j] = b;
-    int k = 0;
-    for (int ci = 0; ci < cg; ci++) {
-        const double *pl = xin + (size_t)ci * plane;
-        for (int ky = 0; ky < p->kh; ky++) {
-            int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
-            if (iy < 0 || iy >= s.h) {
-                k += p->kw;
-                continue;
-            }
-            const double *row = pl + (size_t)iy * s.w;
-            for (int kx = 0; kx < p->kw; kx++, k++) {
-                __m256d w = _mm256_load_pd(wg + (size_t)k * ogp);
-                int ix0 = ox0 * p->stride_w - p->pad_w + kx * p->dil_w;
-                for (int j = 0; j < npix; j++) {
-                    int ix = ix0 + j * p->stride_w;
-                    if (inside || (ix >= 0 && ix < s.w))
-                        acc[j] = step16(w, _mm256_broadcast_sd(row + ix), acc[j], c);
+    __m256d lo = step16(_mm256_cvtps_pd(_mm256_castps256_ps128(w)), _mm256_cvtps_pd(_mm256_castps256_ps128(x)),
+                        _mm256_cvtps_pd(_mm256_castps256_ps128(acc)));
+    __m256d hi = step16(_mm256_cvtps_pd(_mm256_extractf128_ps(w, 1)), _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)),
+                        _mm256_cvtps_pd(_mm256_extractf128_ps(acc, 1)));
+    return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+}
+
+/* ---- input conversion -------------------------------------------------- */
+
+/* One padded row of a (channel, phase) plane: columns j hold input column
+ * j * sw + q - pad_w (rounded to binary16) where that is in the row, else
+ * -0; nx the same with the sign flipped (its padding -0 too). Tracks max |x|
+ * in *mx and NaNs in *nan. */
+AVX2_TARGET static void convert_row(float *x, float *nx, const float *src, int w, int wr, int sw, int q, int pw,
+                                    float *mx, bool *nan)
+{
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    /* real columns: j * sw + q - pw in [0, w) */
+    int j0 = pw - q > 0 ? (pw - q + sw - 1) / sw : 0;
+    int num = w - 1 + pw - q, j1 = num < 0 ? -1 : num / sw; /* inclusive */
+    if (j1 > wr - 1)
+        j1 = wr - 1;
+    int j = 0;
+    for (; j < j0 && j < wr; j++)
+        x[j] = nx[j] = -0.0f;
+    __m256 m = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+    if (sw == 1)
+        for (; j + 8 <= j1 + 1; j += 8) {
+            __m256 v = _mm256_loadu_ps(src + j + q - pw);
+            __m256 h = _mm256_cvtph_ps(_mm256_cvtps_ph(v, RNE16));
+            __m256 a = _mm256_andnot_ps(sign, h);
+            bad = _mm256_or_ps(bad, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
+            m = _mm256_max_ps(m, a);
+            _mm256_storeu_ps(x + j, h);
+            _mm256_storeu_ps(nx + j, _mm256_xor_ps(h, sign));
+        }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, m);
+    *nan = *nan || _mm256_movemask_ps(bad) != 0;
+    for (int l = 0; l < 8; l++)
+        *mx = lanes[l] > *mx ? lanes[l] : *mx;
+    for (; j <= j1; j++) {
+        float h = f16v(src[j * sw + q - pw]), a = fabsf(h);
+        *nan = *nan || a != a;
+        *mx = a > *mx ? a : *mx;
+        x[j] = h, nx[j] = -h;
+    }
+    for (; j < wr; j++)
+        x[j] = nx[j] = -0.0f;
+}
+
+/* The padded x and -x copies of one group's channels ([2][cg][sw][hp][wr]);
+ * returns max |x|, NaN if any NaN. */
+AVX2_TARGET static double convert_group(float *xb, const float *src, lpnas_shape s, const lpnas_conv_params *p,
+                                        const plan *pl)
+{
+    float mx = 0;
+    bool nan = false;
+    for (int ci = 0; ci < pl->cg; ci++)
+        for (int q = 0; q < pl->sw; q++)
+            for (int r = 0; r < pl->hp; r++) {
+                float *x = xb + ((size_t)ci * pl->sw + q) * pl->plane + (size_t)r * pl->wr, *nx = x + pl->half;
+                int iy = r - p->pad_h;
+                if (iy < 0 || iy >= s.h) {
+                    for (int j = 0; j < pl->wr; j++)
+                        x[j] = nx[j] = -0.0f;
+                    continue;
                 }
+                convert_row(x, nx, src + ((size_t)ci * s.h + iy) * s.w, s.w, pl->wr, pl->sw, q, p->pad_w, &mx, &nan);
+            }
+    return nan ? NAN : (double)mx;
+}
+
+/* ---- the AVX2 kernel ----------------------------------------------------- */
+
+/* The lanes of s that the keys flag (top comment), as a mask. */
+AVX2_TARGET static ALWAYS_INLINE __m256i flagged8(__m256 s)
+{
+    __m256i si = _mm256_castps_si256(s);
+    __m256i mid = _mm256_cmpeq_epi32(_mm256_slli_epi32(si, 19), _mm256_set1_epi32(INT32_MIN));
+    __m256i sub = _mm256_cmpgt_epi32(_mm256_set1_epi32(key_sub_below()),
+                                     _mm256_add_epi32(_mm256_add_epi32(si, si), _mm256_set1_epi32(KEY_SUB_ADD)));
+    return _mm256_or_si256(mid, sub);
+}
+
+/* A tap whose keys flagged some lane, for n vectors: acc[i] holds the fast
+ * results, save[i] the accumulators before the step, x[i] the inputs.
+ * Most flagged lanes are exact sums (cancellation leaves few bits, often
+ * ending in the midpoint pattern): then s == v and RN16(s) is right. With
+ * p = w*x (exact), s - acc == p and s - p == acc, both evaluated in RN32,
+ * prove s exact: if s = v - e with e != 0, e is a nonzero multiple of the
+ * lowest set bit of p or of acc, so |e| >= min(ulp(p), ulp(acc)); but
+ * RN32(p - e) == p needs |e| <= ulp(p) / 2 and RN32(acc - e) == acc needs
+ * |e| <= ulp(acc) / 2. Lanes flagged and not proven exact take the binary64
+ * step. Out of line: the hot loop keeps its registers. */
+AVX2_TARGET static __attribute__((noinline)) void fixup8(__m256 *acc, const __m256 *save, const float *wv,
+                                                              const float *const *xp, int n)
+{
+    for (int i = 0; i < n; i++) {
+        __m256 w = _mm256_broadcast_ss(wv + i), x = _mm256_loadu_ps(xp[i]);
+        __m256 s = _mm256_fmadd_ps(w, x, save[i]), p = _mm256_mul_ps(w, x);
+        __m256 exact = _mm256_and_ps(_mm256_cmp_ps(_mm256_sub_ps(s, save[i]), p, _CMP_EQ_OQ),
+                                     _mm256_cmp_ps(_mm256_sub_ps(s, p), save[i], _CMP_EQ_OQ));
+        __m256 need = _mm256_andnot_ps(exact, _mm256_castsi256_ps(flagged8(s)));
+        if (!_mm256_testz_ps(need, need))
+            acc[i] = _mm256_blendv_ps(acc[i], step_exact8(w, x, save[i]), need);
+    }
+}
+
+/* ocb output channels x pv vectors of 8 pixels from one output row, the
+ * whole chain. xpix: the x copy at this output row and first pixel; wabs,
+ * xoff: [ocb][K] |w| and tap offsets (into xpix) of these channels; b16:
+ * their biases; out: the first pixel of the first channel, channels ostride
+ * apart; nvalid: pixels to store from the first. ocb and pv are constants
+ * at each call (acc[] in registers). The keys of a tap's steps are folded by
+ * a vector min: km is INT32_MIN, or ks below key_sub_below(), iff a lane
+ * was flagged. */
+AVX2_TARGET static ALWAYS_INLINE void block8(float *out, size_t ostride, int nvalid, const float *xpix,
+                                             const float *wabs, const ptrdiff_t *xoff, const float *b16, int K,
+                                             const int ocb, const int pv)
+{
+    __m256 acc[8];
+    for (int o = 0; o < ocb; o++)
+        for (int v = 0; v < pv; v++)
+            acc[o * pv + v] = _mm256_broadcast_ss(b16 + o);
+    for (int k = 0; k < K; k++) {
+        __m256 save[8];
+        __m256i km = _mm256_set1_epi32(INT32_MAX), ks = km;
+        for (int o = 0; o < ocb; o++) {
+            __m256 w = _mm256_broadcast_ss(wabs + (size_t)o * K + k);
+            const float *xp = xpix + xoff[(size_t)o * K + k];
+            for (int v = 0; v < pv; v++) {
+                int i = o * pv + v;
+                save[i] = acc[i];
+                __m256 s = _mm256_fmadd_ps(w, _mm256_loadu_ps(xp + 8 * v), acc[i]);
+                __m256i si = _mm256_castps_si256(s);
+                km = _mm256_min_epi32(km, _mm256_slli_epi32(si, 19));
+                ks = _mm256_min_epi32(ks, _mm256_add_epi32(_mm256_add_epi32(si, si), _mm256_set1_epi32(KEY_SUB_ADD)));
+                acc[i] = _mm256_cvtph_ps(_mm256_cvtps_ph(s, RNE16));
             }
         }
-    }
-    for (int j = 0; j < npix; j++) {
-        double tmp[4];
-        _mm256_storeu_pd(tmp, acc[j]);
-        for (int l = 0; l < lanes; l++) /* exact: binary16 values */
-            out[lpnas_shape_at(o, n, oc + l, oy, ox0 + j)] = (float)tmp[l];
-    }
-}
-
-/* Dense/grouped: packed [g][k][ogp] binary16 weights as doubles, ogp = og
- * rounded up to 4 (zero lanes are computed and dropped); bias16 [g][ogp]. */
-AVX2_TARGET static void dense(float *out, const double *xin, const double *packed, const double *bias16,
-                              lpnas_shape s, lpnas_shape o, const lpnas_conv_params *p, int n, int g)
-{
-    int G = p->groups, cg = s.c / G, og = o.c / G;
-    int K = cg * p->kh * p->kw, ogp = (og + 3) & ~3;
-    const double *wg = packed + (size_t)g * K * ogp;
-    r16_consts c = r16_make();
-    /* output columns whose every tap column is inside the image */
-    int xa = (p->pad_w + p->stride_w - 1) / p->stride_w;
-    int last = s.w - 1 + p->pad_w - (p->kw - 1) * p->dil_w;
-    int xb = last < 0 ? 0 : last / p->stride_w + 1;
-    if (xb > o.w)
-        xb = o.w;
-    for (int oc0 = 0; oc0 < og; oc0 += 4) {
-        int lanes = og - oc0 < 4 ? og - oc0 : 4, oc = g * og + oc0;
-        __m256d b = _mm256_loadu_pd(bias16 + (size_t)g * ogp + oc0);
-        for (int oy = 0; oy < o.h; oy++) {
-            int ox0 = 0;
-            for (; ox0 + PIX <= o.w; ox0 += PIX) {
-                if (ox0 >= xa && ox0 + PIX <= xb)
-                    dense_px(out, xin, wg + oc0, b, s, o, p, n, oc, lanes, ogp, oy, ox0, PIX, true, &c);
-                else
-                    dense_px(out, xin, wg + oc0, b, s, o, p, n, oc, lanes, ogp, oy, ox0, PIX, false, &c);
-            }
-            for (; ox0 < o.w; ox0++)
-                dense_px(out, xin, wg + oc0, b, s, o, p, n, oc, lanes, ogp, oy, ox0, 1, false, &c);
-        }
-    }
-}
-
-/* ---- the same dense kernel with 8 binary64 lanes (AVX-512F) ---------- */
-
-#define AVX512_TARGET __attribute__((target("avx512f,avx2,fma,f16c")))
-
-/* step16 on 8 lanes: the same operations (AVX-512F has no double-precision
- * AND/OR without DQ; the integer forms are the same bits). */
-AVX512_TARGET static inline __m512d step16_512(__m512d w, __m512d x, __m512d acc)
-{
-    const __m512i expmask = _mm512_set1_epi64(0x7FF0000000000000LL), min_e = _mm512_set1_epi64(0x3F10000000000000LL);
-    const __m512i magic = _mm512_set1_epi64((42LL << 52) | (1LL << 51));
-    const __m512i signmask = _mm512_set1_epi64((long long)0x8000000000000000ULL);
-    __m512d s = _mm512_fmadd_pd(w, x, acc);
-    __m512i si = _mm512_castpd_si512(s);
-    __m512i e = _mm512_max_epi32(_mm512_and_si512(si, expmask), min_e);
-    __m512d m = _mm512_castsi512_pd(_mm512_add_epi64(e, magic));
-    __m512d r = _mm512_sub_pd(_mm512_add_pd(s, m), m);
-    return _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(r), _mm512_and_si512(si, signmask)));
-}
-
-AVX512_TARGET static inline __attribute__((always_inline)) void
-dense_px512(float *out, const double *xin, const double *wg, __m512d b, __mmask8 lm, lpnas_shape s, lpnas_shape o,
-            const lpnas_conv_params *p, int n, int oc, int lanes, int ogp, int oy, int ox0, const int npix,
-            const bool inside)
-{
-    int cg = s.c / p->groups;
-    size_t plane = (size_t)s.h * s.w;
-    __m512d acc[PIX];
-    for (int j = 0; j < npix; j++)
-        acc[j] = b;
-    int k = 0;
-    for (int ci = 0; ci < cg; ci++) {
-        const double *pl = xin + (size_t)ci * plane;
-        for (int ky = 0; ky < p->kh; ky++) {
-            int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
-            if (iy < 0 || iy >= s.h) {
-                k += p->kw;
-                continue;
-            }
-            const double *row = pl + (size_t)iy * s.w;
-            for (int kx = 0; kx < p->kw; kx++, k++) {
-                __m512d w = _mm512_maskz_loadu_pd(lm, wg + (size_t)k * ogp);
-                int ix0 = ox0 * p->stride_w - p->pad_w + kx * p->dil_w;
-                for (int j = 0; j < npix; j++) {
-                    int ix = ix0 + j * p->stride_w;
-                    if (inside || (ix >= 0 && ix < s.w))
-                        acc[j] = step16_512(w, _mm512_set1_pd(row[ix]), acc[j]);
+        __m256i bad = _mm256_or_si256(_mm256_cmpeq_epi32(km, _mm256_set1_epi32(INT32_MIN)),
+                                      _mm256_cmpgt_epi32(_mm256_set1_epi32(key_sub_below()), ks));
+        if (__builtin_expect(!_mm256_testz_si256(bad, bad), 0)) {
+            float wv[8];
+            const float *xps[8];
+            for (int o = 0; o < ocb; o++)
+                for (int v = 0; v < pv; v++) {
+                    wv[o * pv + v] = wabs[(size_t)o * K + k];
+                    xps[o * pv + v] = xpix + xoff[(size_t)o * K + k] + 8 * v;
                 }
-            }
+            fixup8(acc, save, wv, xps, ocb * pv);
         }
     }
-    for (int j = 0; j < npix; j++) {
-        double tmp[8];
-        _mm512_storeu_pd(tmp, acc[j]);
-        for (int l = 0; l < lanes; l++) /* exact: binary16 values */
-            out[lpnas_shape_at(o, n, oc + l, oy, ox0 + j)] = (float)tmp[l];
+    for (int v = 0; v < pv; v++) {
+        int n = nvalid - 8 * v;
+        __m256i lm = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        for (int o = 0; o < ocb; o++) {
+            float *d = out + (size_t)o * ostride + 8 * v;
+            if (n >= 8)
+                _mm256_storeu_ps(d, acc[o * pv + v]);
+            else if (n > 0)
+                _mm256_maskstore_ps(d, lm, acc[o * pv + v]);
+        }
     }
 }
 
-/* 8 output channels per vector; the [g][k][ogp] packing (ogp a multiple of
- * 4) is read with a lane mask where fewer than 8 remain. */
-AVX512_TARGET static void dense512(float *out, const double *xin, const double *packed, const double *bias16,
-                                   lpnas_shape s, lpnas_shape o, const lpnas_conv_params *p, int n, int g)
+/* One group of image n: channel blocks of 4 (2, 1 at the end) x 2 (4, 8)
+ * vectors, so 8 chains are in flight; rows; pixel blocks. */
+AVX2_TARGET static void group8(float *out, const float *xb, const float *wabs, const ptrdiff_t *xoff,
+                               const float *b16, lpnas_shape o, const lpnas_conv_params *p, const plan *pl, int n,
+                               int g)
 {
-    int G = p->groups, cg = s.c / G, og = o.c / G;
-    int K = cg * p->kh * p->kw, ogp = (og + 3) & ~3;
-    const double *wg = packed + (size_t)g * K * ogp;
-    int xa = (p->pad_w + p->stride_w - 1) / p->stride_w;
-    int last = s.w - 1 + p->pad_w - (p->kw - 1) * p->dil_w;
-    int xb = last < 0 ? 0 : last / p->stride_w + 1;
-    if (xb > o.w)
-        xb = o.w;
-    for (int oc0 = 0; oc0 < og; oc0 += 8) {
-        int lanes = og - oc0 < 8 ? og - oc0 : 8, oc = g * og + oc0;
-        int avail = ogp - oc0 < 8 ? ogp - oc0 : 8; /* packed lanes that exist (zero beyond og) */
-        __mmask8 lm = (__mmask8)((1u << avail) - 1u);
-        __m512d b = _mm512_maskz_loadu_pd(lm, bias16 + (size_t)g * ogp + oc0);
+    int og = pl->og, K = pl->K;
+    size_t ostride = (size_t)o.h * o.w;
+    for (int oc0 = 0; oc0 < og;) {
+        int ocb = og - oc0 >= 4 ? 4 : og - oc0 >= 2 ? 2 : 1;
+        const float *wa = wabs + (size_t)oc0 * K, *bb = b16 + oc0;
+        const ptrdiff_t *xo = xoff + (size_t)oc0 * K;
         for (int oy = 0; oy < o.h; oy++) {
-            int ox0 = 0;
-            for (; ox0 + PIX <= o.w; ox0 += PIX) {
-                if (ox0 >= xa && ox0 + PIX <= xb)
-                    dense_px512(out, xin, wg + oc0, b, lm, s, o, p, n, oc, lanes, ogp, oy, ox0, PIX, true);
-                else
-                    dense_px512(out, xin, wg + oc0, b, lm, s, o, p, n, oc, lanes, ogp, oy, ox0, PIX, false);
-            }
-            for (; ox0 < o.w; ox0++)
-                dense_px512(out, xin, wg + oc0, b, lm, s, o, p, n, oc, lanes, ogp, oy, ox0, 1, false);
-        }
-    }
-}
-
-AVX2_TARGET static inline __m256d dw_load(const double *row, int ix, int stride)
-{
-    if (stride == 1)
-        return _mm256_loadu_pd(row + ix);
-    return _mm256_set_pd(row[ix + 3 * stride], row[ix + 2 * stride], row[ix + stride], row[ix]);
-}
-
-/* nv vectors (4 nv output pixels from ox) whose every tap is inside the
- * image; nv is a constant at each call, so acc[] lives in registers. */
-AVX2_TARGET static inline __attribute__((always_inline)) void dw_block(float *d, const double *pl, const double *k16,
-                                                                      __m256d b, lpnas_shape s,
-                                                                      const lpnas_conv_params *p, int oy, int ox,
-                                                                      const int nv, const r16_consts *c)
-{
-    __m256d acc[DW_VEC];
-    int sw = p->stride_w;
-    for (int v = 0; v < nv; v++)
-        acc[v] = b;
-    for (int ky = 0; ky < p->kh; ky++) {
-        int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
-        if (iy < 0 || iy >= s.h)
-            continue;
-        const double *row = pl + (size_t)iy * s.w;
-        for (int kx = 0; kx < p->kw; kx++) {
-            __m256d w = _mm256_broadcast_sd(k16 + ky * p->kw + kx);
-            int ix = ox * sw - p->pad_w + kx * p->dil_w;
-            for (int v = 0; v < nv; v++)
-                acc[v] = step16(w, dw_load(row, ix + 4 * v * sw, sw), acc[v], c);
-        }
-    }
-    for (int v = 0; v < nv; v++)
-        _mm_storeu_ps(d + ox + 4 * v, _mm256_cvtpd_ps(acc[v])); /* exact: binary16 values */
-}
-
-/* 4 pixels at a border or the row's end: a lane whose tap lies in the
- * padding (or past the row) keeps its acc -- the tap is skipped, as in the
- * chain -- by a blend. */
-AVX2_TARGET static void dw_edge(float *d, const double *pl, const double *k16, __m256d b, lpnas_shape s,
-                                lpnas_shape o, const lpnas_conv_params *p, int oy, int ox, const r16_consts *c)
-{
-    /* per tap column: which lanes are inside, and a column to read for
-     * each lane (clamped into the row: the blend discards it) */
-    int ixs[32][4]; /* kw <= 32: checked by the caller */
-    __m256d mask[32];
-    for (int kx = 0; kx < p->kw; kx++) {
-        long long m[4];
-        for (int l = 0; l < 4; l++) {
-            int ix = (ox + l) * p->stride_w - p->pad_w + kx * p->dil_w;
-            bool ok = ox + l < o.w && ix >= 0 && ix < s.w;
-            m[l] = ok ? -1 : 0;
-            ixs[kx][l] = ok ? ix : 0;
-        }
-        mask[kx] = _mm256_castsi256_pd(_mm256_set_epi64x(m[3], m[2], m[1], m[0]));
-    }
-    __m256d acc = b;
-    for (int ky = 0; ky < p->kh; ky++) {
-        int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
-        if (iy < 0 || iy >= s.h)
-            continue;
-        const double *row = pl + (size_t)iy * s.w;
-        for (int kx = 0; kx < p->kw; kx++) {
-            const int *ix = ixs[kx];
-            __m256d x = _mm256_set_pd(row[ix[3]], row[ix[2]], row[ix[1]], row[ix[0]]);
-            __m256d nw = step16(_mm256_broadcast_sd(k16 + ky * p->kw + kx), x, acc, c);
-            acc = _mm256_blendv_pd(acc, nw, mask[kx]);
-        }
-    }
-    double t[4];
-    _mm256_storeu_pd(t, acc);
-    for (int l = 0; l < 4 && ox + l < o.w; l++)
-        d[ox + l] = (float)t[l];
-}
-
-/* Depthwise channel ch of image n: pixel lanes. */
-AVX2_TARGET static void depthwise(float *out, const double *pl, const double *k16, double b16, lpnas_shape s,
-                                  lpnas_shape o, const lpnas_conv_params *p, int n, int ch)
-{
-    r16_consts c = r16_make();
-    float *dst = out + lpnas_shape_at(o, n, ch, 0, 0);
-    int sw = p->stride_w;
-    /* output columns whose every tap column is inside the image */
-    int xa = (p->pad_w + sw - 1) / sw;
-    int last = s.w - 1 + p->pad_w - (p->kw - 1) * p->dil_w;
-    int xb = last < 0 ? 0 : last / sw + 1;
-    if (xb > o.w)
-        xb = o.w;
-    __m256d b = _mm256_set1_pd(b16);
-    for (int oy = 0; oy < o.h; oy++) {
-        float *d = dst + (size_t)oy * o.w;
-        for (int ox = 0; ox < o.w;) {
-            int nv = ox >= xa ? (xb - ox) / 4 : 0;
-            if (nv >= 8) {
-                dw_block(d, pl, k16, b, s, p, oy, ox, 8, &c);
-                ox += 32;
-            } else if (nv >= 4) {
-                dw_block(d, pl, k16, b, s, p, oy, ox, 4, &c);
-                ox += 16;
-            } else if (nv >= 1) {
-                dw_block(d, pl, k16, b, s, p, oy, ox, 1, &c);
-                ox += 4;
-            } else {
-                dw_edge(d, pl, k16, b, s, o, p, oy, ox, &c);
-                ox += 4;
+            float *orow = out + lpnas_shape_at(o, n, g * og + oc0, oy, 0);
+            const float *xrow = xb + (size_t)oy * p->stride_h * pl->wr;
+            for (int ox0 = 0; ox0 < o.w;) {
+                int vecs = (o.w - ox0 + 7) / 8, pv = 8 / ocb;
+                while (pv > vecs)
+                    pv /= 2;
+                float *d = orow + ox0;
+                const float *xp = xrow + ox0;
+                int nv = o.w - ox0;
+                switch (ocb * 16 + pv) {
+                case 4 * 16 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 4, 2); break;
+                case 4 * 16 + 1: block8(d, ostride, nv, xp, wa, xo, bb, K, 4, 1); break;
+                case 2 * 16 + 4: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 4); break;
+                case 2 * 16 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 2); break;
+                case 2 * 16 + 1: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 1); break;
+                case 1 * 16 + 8: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 8); break;
+                case 1 * 16 + 4: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 4); break;
+                case 1 * 16 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 2); break;
+                default: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 1); break;
+                }
+                ox0 += 8 * pv;
             }
         }
+        oc0 += ocb;
     }
 }
 
-size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape o, const lpnas_conv_params *p)
+/* ---- the same kernel in 16 AVX-512F lanes --------------------------------- */
+
+/* step_exact8 on 16 lanes: two 8-lane halves through binary64. */
+AVX512_TARGET static ALWAYS_INLINE __m512 step_exact16(__m512 w, __m512 x, __m512 acc)
 {
-    int G = p->groups, cg = in.c / G, og = o.c / G;
-    size_t K = (size_t)cg * p->kh * p->kw, ogp = (size_t)((og + 3) & ~3);
-    /* doubles: packed weights and biases, one group's input planes; floats: x2, +8 to align */
-    return 2 * ((K + 1) * (size_t)G * ogp + (size_t)cg * in.h * in.w) + 8;
+    __m256 lo = step_exact8(_mm512_castps512_ps256(w), _mm512_castps512_ps256(x), _mm512_castps512_ps256(acc));
+    __m256 hi = step_exact8(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(w), 1)),
+                            _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)),
+                            _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)));
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
 }
+
+/* fixup8 on 16 lanes. */
+AVX512_TARGET static __attribute__((noinline)) void fixup16(__m512 *acc, const __m512 *save, const float *wv,
+                                                           const float *const *xp, int n)
+{
+    const __m512i kmid = _mm512_set1_epi32(INT32_MIN), ksub = _mm512_set1_epi32(key_sub_below());
+    const __m512i kadd = _mm512_set1_epi32(KEY_SUB_ADD);
+    for (int i = 0; i < n; i++) {
+        __m512 w = _mm512_set1_ps(wv[i]), x = _mm512_loadu_ps(xp[i]);
+        __m512 s = _mm512_fmadd_ps(w, x, save[i]), p = _mm512_mul_ps(w, x);
+        __m512i si = _mm512_castps_si512(s);
+        __mmask16 flag = _mm512_cmpeq_epi32_mask(_mm512_slli_epi32(si, 19), kmid) |
+                         _mm512_cmplt_epi32_mask(_mm512_add_epi32(_mm512_add_epi32(si, si), kadd), ksub);
+        __mmask16 exact = _mm512_cmp_ps_mask(_mm512_sub_ps(s, save[i]), p, _CMP_EQ_OQ) &
+                          _mm512_cmp_ps_mask(_mm512_sub_ps(s, p), save[i], _CMP_EQ_OQ);
+        __mmask16 need = flag & (__mmask16)~exact;
+        if (need)
+            acc[i] = _mm512_mask_blend_ps(need, acc[i], step_exact16(w, x, save[i]));
+    }
+}
+
+/* block8 with 16-pixel vectors; the keys and the fix-up as there. */
+AVX512_TARGET static ALWAYS_INLINE void block16(float *out, size_t ostride, int nvalid, const float *xpix,
+                                                const float *wabs, const ptrdiff_t *xoff, const float *b16, int K,
+                                                const int ocb, const int pv)
+{
+    __m512 acc[8];
+    for (int o = 0; o < ocb; o++)
+        for (int v = 0; v < pv; v++)
+            acc[o * pv + v] = _mm512_set1_ps(b16[o]);
+    const __m512i kadd = _mm512_set1_epi32(KEY_SUB_ADD);
+    for (int k = 0; k < K; k++) {
+        __m512 save[8];
+        __m512i km = _mm512_set1_epi32(INT32_MAX), ks = km;
+        for (int o = 0; o < ocb; o++) {
+            __m512 w = _mm512_set1_ps(wabs[(size_t)o * K + k]);
+            const float *xp = xpix + xoff[(size_t)o * K + k];
+            for (int v = 0; v < pv; v++) {
+                int i = o * pv + v;
+                save[i] = acc[i];
+                __m512 s = _mm512_fmadd_ps(w, _mm512_loadu_ps(xp + 16 * v), acc[i]);
+                __m512i si = _mm512_castps_si512(s);
+                km = _mm512_min_epi32(km, _mm512_slli_epi32(si, 19));
+                ks = _mm512_min_epi32(ks, _mm512_add_epi32(_mm512_add_epi32(si, si), kadd));
+                acc[i] = _mm512_cvtph_ps(_mm512_cvtps_ph(s, RNE16));
+            }
+        }
+        __mmask16 bad = _mm512_cmpeq_epi32_mask(km, _mm512_set1_epi32(INT32_MIN)) |
+                        _mm512_cmplt_epi32_mask(ks, _mm512_set1_epi32(key_sub_below()));
+        if (__builtin_expect(bad != 0, 0)) {
+            float wv[8];
+            const float *xps[8];
+            for (int o = 0; o < ocb; o++)
+                for (int v = 0; v < pv; v++) {
+                    wv[o * pv + v] = wabs[(size_t)o * K + k];
+                    xps[o * pv + v] = xpix + xoff[(size_t)o * K + k] + 16 * v;
+                }
+            fixup16(acc, save, wv, xps, ocb * pv);
+        }
+    }
+    for (int v = 0; v < pv; v++) {
+        int n = nvalid - 16 * v;
+        __mmask16 lm = n >= 16 ? (__mmask16)0xFFFF : n > 0 ? (__mmask16)((1u << n) - 1u) : 0;
+        for (int o = 0; o < ocb; o++)
+            _mm512_mask_storeu_ps(out + (size_t)o * ostride + 16 * v, lm, acc[o * pv + v]);
+    }
+}
+
+AVX512_TARGET static void group16(float *out, const float *xb, const float *wabs, const ptrdiff_t *xoff,
+                                  const float *b16, lpnas_shape o, const lpnas_conv_params *p, const plan *pl, int n,
+                                  int g)
+{
+    int og = pl->og, K = pl->K;
+    size_t ostride = (size_t)o.h * o.w;
+    for (int oc0 = 0; oc0 < og;) {
+        int ocb = og - oc0 >= 4 ? 4 : og - oc0 >= 2 ? 2 : 1;
+        const float *wa = wabs + (size_t)oc0 * K, *bb = b16 + oc0;
+        const ptrdiff_t *xo = xoff + (size_t)oc0 * K;
+        for (int oy = 0; oy < o.h; oy++) {
+            float *orow = out + lpnas_shape_at(o, n, g * og + oc0, oy, 0);
+            const float *xrow = xb + (size_t)oy * p->stride_h * pl->wr;
+            for (int ox0 = 0; ox0 < o.w;) {
+                int vecs = (o.w - ox0 + 15) / 16, pv = 8 / ocb;
+                while (pv > vecs)
+                    pv /= 2;
+                float *d = orow + ox0;
+                const float *xp = xrow + ox0;
+                int nv = o.w - ox0;
+                switch (ocb * 16 + pv) {
+                case 4 * 16 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 2); break;
+                case 4 * 16 + 1: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 1); break;
+                case 2 * 16 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 4); break;
+                case 2 * 16 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 2); break;
+                case 2 * 16 + 1: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 1); break;
+                case 1 * 16 + 8: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 8); break;
+                case 1 * 16 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 4); break;
+                case 1 * 16 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 2); break;
+                default: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 1); break;
+                }
+                ox0 += 16 * pv;
+            }
+        }
+        oc0 += ocb;
+    }
+}
+
+/* ---- entry ------------------------------------------------------------------ */
 
 bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, const float *bias, lpnas_shape s,
                               lpnas_shape o, const lpnas_conv_params *p, float *ws, bool wide)
 {
-    int G = p->groups, cg = s.c / G, og = o.c / G;
-    int K = cg * p->kh * p->kw, ogp = (og + 3) & ~3;
-    size_t plane = (size_t)s.h * s.w;
-    double *packed = ws_align(ws), *bias16 = packed + (size_t)G * K * ogp, *xin = bias16 + (size_t)G * ogp;
-    bool dw = G == s.c && o.c == s.c;
-    memset(packed, 0, ((size_t)G * K * ogp + (size_t)G * ogp) * sizeof *packed);
-    /* one bound for all channels (the largest sum |w| and |b|): conservative */
+    plan pl = plan_make(s, o, p);
+    int G = pl.G, cg = pl.cg, og = pl.og, K = pl.K;
+    ptrdiff_t *xoff = align64(ws);
+    float *wabs = align64(xoff + pl.nwk), *bias16 = align64(wabs + pl.nwk);
+    float *xb = align64(bias16 + (size_t)G * og);
+    /* weights as |w| and the offset of their tap in the copy of w's sign
+     * (tap k = (ci * kh + ky) * kw + kx reads row ky * dh and phase column
+     * kx * dw of channel ci, relative to the output pixel); one bound for
+     * all channels (the largest sum |w| and |b|): conservative */
     double wsum_max = 0, bias_max = 0;
     for (int oc = 0; oc < o.c; oc++) {
-        int g = oc / og, ol = oc % og;
         double sum = 0;
         for (int k = 0; k < K; k++) {
-            double v = d_of(weight[(size_t)oc * K + k]);
-            packed[((size_t)g * K + k) * ogp + ol] = v;
-            sum += fabs(v);
+            int ci = k / (p->kh * p->kw), ky = k / p->kw % p->kh, kx = k % p->kw;
+            int reach = kx * p->dil_w, q = reach % pl.sw;
+            float v = f16v(weight[(size_t)oc * K + k]);
+            size_t off = ((size_t)ci * pl.sw + q) * pl.plane + (size_t)ky * p->dil_h * pl.wr + (size_t)(reach / pl.sw);
+            wabs[(size_t)oc * K + k] = fabsf(v);
+            xoff[(size_t)oc * K + k] = (ptrdiff_t)(off + (signbit(v) ? pl.half : 0));
+            sum += fabs((double)v);
         }
-        double bv = d_of(bias ? bias[oc] : 0.0f);
-        bias16[(size_t)g * ogp + ol] = bv;
+        double bv = f16v(bias ? bias[oc] : 0.0f);
+        bias16[oc] = (float)bv;
         if (!(sum <= wsum_max))
             wsum_max = sum; /* NaN sticks */
         if (!(fabs(bv) <= bias_max))
@@ -447,33 +529,19 @@ bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, 
     }
     for (int n = 0; n < s.n; n++)
         for (int g = 0; g < G; g++) {
-            double xmax = convert_input(xin, in + lpnas_shape_at(s, n, g * cg, 0, 0), (size_t)cg * plane);
+            double xmax = convert_group(xb, in + lpnas_shape_at(s, n, g * cg, 0, 0), s, p, &pl);
             if (!chains_bounded(bias_max, xmax, wsum_max, K))
                 return false;
-            if (dw) {
-                /* depthwise weights of channel g: packed[g][k][0] with stride ogp */
-                double k16[1024];
-                if (K > 1024 || p->kw > 32) /* kernels above 32x32: the scalar chain */
-                    return false;
-                for (int k = 0; k < K; k++)
-                    k16[k] = packed[((size_t)g * K + k) * ogp];
-                depthwise(out, xin, k16, bias16[(size_t)g * ogp], s, o, p, n, g);
-            } else {
-                if (wide)
-                    dense512(out, xin, packed, bias16, s, o, p, n, g);
-                else
-                    dense(out, xin, packed, bias16, s, o, p, n, g);
-            }
+            const float *wa = wabs + (size_t)g * og * K, *bb = bias16 + (size_t)g * og;
+            const ptrdiff_t *xo = xoff + (size_t)g * og * K;
+            if (wide)
+                group16(out, xb, wa, xo, bb, o, p, &pl, n, g);
+            else
+                group8(out, xb, wa, xo, bb, o, p, &pl, n, g);
         }
     return true;
 }
 #else
-size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape o, const lpnas_conv_params *p)
-{
-    (void)in, (void)o, (void)p;
-    return 0;
-}
-
 bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, const float *bias, lpnas_shape s,
                               lpnas_shape o, const lpnas_conv_params *p, float *ws, bool wide)
 {
