@@ -255,27 +255,51 @@ AVX2_TARGET static ALWAYS_INLINE __m256i flagged8(__m256 s)
     return _mm256_or_si256(mid, sub);
 }
 
-/* A tap whose keys flagged some lane, for n vectors: acc[i] holds the fast
- * results, save[i] the accumulators before the step, x[i] the inputs.
- * Most flagged lanes are exact sums (cancellation leaves few bits, often
- * ending in the midpoint pattern): then s == v and RN16(s) is right. With
- * p = w*x (exact), s - acc == p and s - p == acc, both evaluated in RN32,
- * prove s exact: if s = v - e with e != 0, e is a nonzero multiple of the
- * lowest set bit of p or of acc, so |e| >= min(ulp(p), ulp(acc)); but
- * RN32(p - e) == p needs |e| <= ulp(p) / 2 and RN32(acc - e) == acc needs
- * |e| <= ulp(acc) / 2. Lanes flagged and not proven exact take the binary64
- * step. Out of line: the hot loop keeps its registers. */
-AVX2_TARGET static __attribute__((noinline)) void fixup8(__m256 *acc, const __m256 *save, const float *wv,
-                                                              const float *const *xp, int n)
+/* The binary64 redo of one vector's step on the lanes in need: reached for
+ * ~5e-5 of the lane steps, so out of line (its arguments in registers). */
+AVX2_TARGET static __attribute__((noinline)) __m256 redo8(__m256 acc, __m256 w, __m256 x, __m256 prev, __m256 need)
 {
-    for (int i = 0; i < n; i++) {
-        __m256 w = _mm256_broadcast_ss(wv + i), x = _mm256_loadu_ps(xp[i]);
-        __m256 s = _mm256_fmadd_ps(w, x, save[i]), p = _mm256_mul_ps(w, x);
-        __m256 exact = _mm256_and_ps(_mm256_cmp_ps(_mm256_sub_ps(s, save[i]), p, _CMP_EQ_OQ),
-                                     _mm256_cmp_ps(_mm256_sub_ps(s, p), save[i], _CMP_EQ_OQ));
-        __m256 need = _mm256_andnot_ps(exact, _mm256_castsi256_ps(flagged8(s)));
-        if (!_mm256_testz_ps(need, need))
-            acc[i] = _mm256_blendv_ps(acc[i], step_exact8(w, x, save[i]), need);
+    return _mm256_blendv_ps(acc, step_exact8(w, x, prev), need);
+}
+
+/* One vector of a tap whose keys flagged some lane: acc holds the fast
+ * result, prev the accumulator before the step, xp the inputs. The step is
+ * recomputed (the same fma, the same bits of s) with p = w*x (exact).
+ * Most flagged lanes are exact sums (cancellation leaves few bits, often
+ * ending in the midpoint pattern): then s == v and RN16(s) is right. The
+ * two RN32 differences s - prev == p and s - p == prev prove s exact: if
+ * s = v - e with e != 0, e is a nonzero multiple of the lowest set bit of
+ * p or of prev, so |e| >= min(ulp(p), ulp(prev)); but RN32(p - e) == p
+ * needs |e| <= ulp(p) / 2 and RN32(prev - e) == prev needs |e| <=
+ * ulp(prev) / 2. Conversely an exact s passes both (s - prev is p, s - p
+ * is prev, both representable). Lanes flagged and not proven exact take
+ * the binary64 step. Inline and branch-free up to that last, rare branch:
+ * the flagged taps are ~9% of all on random data, so their cost is ~a
+ * mispredict and these ~15 operations per vector. */
+AVX2_TARGET static ALWAYS_INLINE __m256 check8(__m256 acc, __m256 prev, __m256 w, const float *xp)
+{
+    __m256 x = _mm256_loadu_ps(xp);
+    __m256 s = _mm256_fmadd_ps(w, x, prev), p = _mm256_mul_ps(w, x);
+    __m256 exact = _mm256_and_ps(_mm256_cmp_ps(_mm256_sub_ps(s, prev), p, _CMP_EQ_OQ),
+                                 _mm256_cmp_ps(_mm256_sub_ps(s, p), prev, _CMP_EQ_OQ));
+    __m256 need = _mm256_andnot_ps(exact, _mm256_castsi256_ps(flagged8(s)));
+    if (__builtin_expect(!_mm256_testz_ps(need, need), 0))
+        return redo8(acc, w, x, prev, need);
+    return acc;
+}
+
+/* check8 on every vector of a flagged tap; wk, xk: the weights and offsets
+ * of this tap of the first channel (channels K apart). Out of line, so the
+ * hot loop keeps its accumulators in registers. */
+AVX2_TARGET static __attribute__((noinline)) void tap_check8(__m256 *acc, const __m256 *prev, const float *wk,
+                                                                  const ptrdiff_t *xk, const float *xpix, int K,
+                                                                  int ocb, int pv)
+{
+    for (int o = 0; o < ocb; o++) {
+        __m256 w = _mm256_broadcast_ss(wk + (size_t)o * K);
+        const float *xp = xpix + xk[(size_t)o * K];
+        for (int v = 0; v < pv; v++)
+            acc[o * pv + v] = check8(acc[o * pv + v], prev[o * pv + v], w, xp + 8 * v);
     }
 }
 
@@ -314,14 +338,12 @@ AVX2_TARGET static ALWAYS_INLINE void block8(float *out, size_t ostride, int nva
         __m256i bad = _mm256_or_si256(_mm256_cmpeq_epi32(km, _mm256_set1_epi32(INT32_MIN)),
                                       _mm256_cmpgt_epi32(_mm256_set1_epi32(key_sub_below()), ks));
         if (__builtin_expect(!_mm256_testz_si256(bad, bad), 0)) {
-            float wv[8];
-            const float *xps[8];
-            for (int o = 0; o < ocb; o++)
-                for (int v = 0; v < pv; v++) {
-                    wv[o * pv + v] = wabs[(size_t)o * K + k];
-                    xps[o * pv + v] = xpix + xoff[(size_t)o * K + k] + 8 * v;
-                }
-            fixup8(acc, save, wv, xps, ocb * pv);
+            __m256 t[8]; /* only this copy leaves the registers */
+            for (int i = 0; i < ocb * pv; i++)
+                t[i] = acc[i];
+            tap_check8(t, save, wabs + k, xoff + k, xpix, K, ocb, pv);
+            for (int i = 0; i < ocb * pv; i++)
+                acc[i] = t[i];
         }
     }
     for (int v = 0; v < pv; v++) {
@@ -389,38 +411,58 @@ AVX512_TARGET static ALWAYS_INLINE __m512 step_exact16(__m512 w, __m512 x, __m51
     return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
 }
 
-/* fixup8 on 16 lanes. */
-AVX512_TARGET static __attribute__((noinline)) void fixup16(__m512 *acc, const __m512 *save, const float *wv,
-                                                           const float *const *xp, int n)
+/* redo8 on 16 lanes. */
+AVX512_TARGET static __attribute__((noinline)) __m512 redo16(__m512 acc, __m512 w, __m512 x, __m512 prev,
+                                                            __mmask16 need)
 {
-    const __m512i kmid = _mm512_set1_epi32(INT32_MIN), ksub = _mm512_set1_epi32(key_sub_below());
-    const __m512i kadd = _mm512_set1_epi32(KEY_SUB_ADD);
-    for (int i = 0; i < n; i++) {
-        __m512 w = _mm512_set1_ps(wv[i]), x = _mm512_loadu_ps(xp[i]);
-        __m512 s = _mm512_fmadd_ps(w, x, save[i]), p = _mm512_mul_ps(w, x);
-        __m512i si = _mm512_castps_si512(s);
-        __mmask16 flag = _mm512_cmpeq_epi32_mask(_mm512_slli_epi32(si, 19), kmid) |
-                         _mm512_cmplt_epi32_mask(_mm512_add_epi32(_mm512_add_epi32(si, si), kadd), ksub);
-        __mmask16 exact = _mm512_cmp_ps_mask(_mm512_sub_ps(s, save[i]), p, _CMP_EQ_OQ) &
-                          _mm512_cmp_ps_mask(_mm512_sub_ps(s, p), save[i], _CMP_EQ_OQ);
-        __mmask16 need = flag & (__mmask16)~exact;
-        if (need)
-            acc[i] = _mm512_mask_blend_ps(need, acc[i], step_exact16(w, x, save[i]));
+    return _mm512_mask_blend_ps(need, acc, step_exact16(w, x, prev));
+}
+
+/* check8 on 16 lanes, the flags and the exactness proof as mask registers. */
+AVX512_TARGET static ALWAYS_INLINE __m512 check16(__m512 acc, __m512 prev, __m512 w, const float *xp)
+{
+    __m512 x = _mm512_loadu_ps(xp);
+    __m512 s = _mm512_fmadd_ps(w, x, prev), p = _mm512_mul_ps(w, x);
+    __m512i si = _mm512_castps_si512(s);
+    __mmask16 flag =
+        _mm512_cmpeq_epi32_mask(_mm512_slli_epi32(si, 19), _mm512_set1_epi32(INT32_MIN)) |
+        _mm512_cmplt_epi32_mask(_mm512_add_epi32(_mm512_add_epi32(si, si), _mm512_set1_epi32(KEY_SUB_ADD)),
+                                _mm512_set1_epi32(key_sub_below()));
+    __mmask16 exact = _mm512_cmp_ps_mask(_mm512_sub_ps(s, prev), p, _CMP_EQ_OQ) &
+                      _mm512_cmp_ps_mask(_mm512_sub_ps(s, p), prev, _CMP_EQ_OQ);
+    __mmask16 need = flag & (__mmask16)~exact;
+    if (__builtin_expect(need != 0, 0))
+        return redo16(acc, w, x, prev, need);
+    return acc;
+}
+
+/* tap_check8 on 16-lane vectors. */
+AVX512_TARGET static __attribute__((noinline)) void tap_check16(__m512 *acc, const __m512 *prev, const float *wk,
+                                                                const ptrdiff_t *xk, const float *xpix, int K,
+                                                                int ocb, int pv)
+{
+    for (int o = 0; o < ocb; o++) {
+        __m512 w = _mm512_set1_ps(wk[(size_t)o * K]);
+        const float *xp = xpix + xk[(size_t)o * K];
+        for (int v = 0; v < pv; v++)
+            acc[o * pv + v] = check16(acc[o * pv + v], prev[o * pv + v], w, xp + 16 * v);
     }
 }
 
-/* block8 with 16-pixel vectors; the keys and the fix-up as there. */
+/* block8 with 16-pixel vectors and ocb * pv = 16 chains in flight (32
+ * registers: the 16 accumulators and the operands stay in them; the saved
+ * accumulators go to memory, read only on a flagged tap). */
 AVX512_TARGET static ALWAYS_INLINE void block16(float *out, size_t ostride, int nvalid, const float *xpix,
                                                 const float *wabs, const ptrdiff_t *xoff, const float *b16, int K,
                                                 const int ocb, const int pv)
 {
-    __m512 acc[8];
+    __m512 acc[16];
     for (int o = 0; o < ocb; o++)
         for (int v = 0; v < pv; v++)
             acc[o * pv + v] = _mm512_set1_ps(b16[o]);
     const __m512i kadd = _mm512_set1_epi32(KEY_SUB_ADD);
     for (int k = 0; k < K; k++) {
-        __m512 save[8];
+        __m512 save[16];
         __m512i km = _mm512_set1_epi32(INT32_MAX), ks = km;
         for (int o = 0; o < ocb; o++) {
             __m512 w = _mm512_set1_ps(wabs[(size_t)o * K + k]);
@@ -438,14 +480,12 @@ AVX512_TARGET static ALWAYS_INLINE void block16(float *out, size_t ostride, int 
         __mmask16 bad = _mm512_cmpeq_epi32_mask(km, _mm512_set1_epi32(INT32_MIN)) |
                         _mm512_cmplt_epi32_mask(ks, _mm512_set1_epi32(key_sub_below()));
         if (__builtin_expect(bad != 0, 0)) {
-            float wv[8];
-            const float *xps[8];
-            for (int o = 0; o < ocb; o++)
-                for (int v = 0; v < pv; v++) {
-                    wv[o * pv + v] = wabs[(size_t)o * K + k];
-                    xps[o * pv + v] = xpix + xoff[(size_t)o * K + k] + 16 * v;
-                }
-            fixup16(acc, save, wv, xps, ocb * pv);
+            __m512 t[16]; /* only this copy leaves the registers */
+            for (int i = 0; i < ocb * pv; i++)
+                t[i] = acc[i];
+            tap_check16(t, save, wabs + k, xoff + k, xpix, K, ocb, pv);
+            for (int i = 0; i < ocb * pv; i++)
+                acc[i] = t[i];
         }
     }
     for (int v = 0; v < pv; v++) {
@@ -470,21 +510,24 @@ AVX512_TARGET static void group16(float *out, const float *xb, const float *wabs
             float *orow = out + lpnas_shape_at(o, n, g * og + oc0, oy, 0);
             const float *xrow = xb + (size_t)oy * p->stride_h * pl->wr;
             for (int ox0 = 0; ox0 < o.w;) {
-                int vecs = (o.w - ox0 + 15) / 16, pv = 8 / ocb;
+                int vecs = (o.w - ox0 + 15) / 16, pv = 16 / ocb;
                 while (pv > vecs)
                     pv /= 2;
                 float *d = orow + ox0;
                 const float *xp = xrow + ox0;
                 int nv = o.w - ox0;
-                switch (ocb * 16 + pv) {
-                case 4 * 16 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 2); break;
-                case 4 * 16 + 1: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 1); break;
-                case 2 * 16 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 4); break;
-                case 2 * 16 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 2); break;
-                case 2 * 16 + 1: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 1); break;
-                case 1 * 16 + 8: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 8); break;
-                case 1 * 16 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 4); break;
-                case 1 * 16 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 2); break;
+                switch (ocb * 32 + pv) {
+                case 4 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 4); break;
+                case 4 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 2); break;
+                case 4 * 32 + 1: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 1); break;
+                case 2 * 32 + 8: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 8); break;
+                case 2 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 4); break;
+                case 2 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 2); break;
+                case 2 * 32 + 1: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 1); break;
+                case 1 * 32 + 16: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 16); break;
+                case 1 * 32 + 8: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 8); break;
+                case 1 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 4); break;
+                case 1 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 2); break;
                 default: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 1); break;
                 }
                 ox0 += 16 * pv;
