@@ -341,7 +341,7 @@ AVX512_TARGET static ALWAYS_INLINE void block16(float *out, size_t ostride, int 
     }
 }
 
-AVX512_TARGET static void group16(float *out, const float *xb, const float *wabs, const ptrdiff_t *xoff,
+AVX512_TARGET static __attribute__((noinline)) void group16(float *out, const float *xb, const float *wabs, const ptrdiff_t *xoff,
                                   const float *b16, lpnas_shape o, const lpnas_conv_params *p, const plan *pl, int n,
                                   int g)
 {
@@ -422,14 +422,18 @@ bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, 
                 return false;
             const float *wa = wabs + (size_t)g * og * K, *bb = bias16 + (size_t)g * og;
             const ptrdiff_t *xo = xoff + (size_t)g * og * K;
-            if (wide) {
+            /* MXCSR for the block loops, whatever the caller's: RC (bits
+             * 13-14) round down (01) for AVX2, nearest (00, unused) for
+             * AVX-512F; DAZ (bit 6) and FTZ (bit 15) off, so that no
+             * conversion could flush a binary16 subnormal. Restored after,
+             * exception flags included. */
+            unsigned csr = _mm_getcsr();
+            _mm_setcsr((csr & ~(0x6000u | 0x8040u)) | (wide ? 0u : 0x2000u));
+            if (wide)
                 group16(out, xb, wa, xo, bb, o, p, &pl, n, g);
-            } else {
-                unsigned csr = _mm_getcsr(); /* RC is bits 13-14; 01 = round down */
-                _mm_setcsr((csr & ~0x6000u) | 0x2000u);
+            else
                 group8(out, xb, wa, xo, bb, o, p, &pl, n, g);
-                _mm_setcsr(csr);
-            }
+            _mm_setcsr(csr);
         }
     return true;
 }

@@ -2,6 +2,7 @@
  * FP32 path against the reference loop, the device paths (fp32-accumulate
  * within one binary16 ulp, fp16-accumulate bit-exact with the lpnas_f16_fma
  * chain), and bad shapes. */
+#include <fenv.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +13,11 @@
 #include "f16_ref.h"
 #include "gradcheck.h"
 #include "kernels/conv2d.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#define HAVE_MXCSR 1
+#endif
 
 typedef struct {
     int n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups;
@@ -392,6 +398,71 @@ START_TEST(fp16_accumulate_double_rounding)
 }
 END_TEST
 
+/* The SIMD fp16-accumulate paths set MXCSR themselves (AVX2: round down
+ * for the directed roundings; DAZ and FTZ off) and must neither depend on
+ * the caller's rounding mode, DAZ or FTZ nor leave MXCSR changed: every
+ * path against the reference computed in the default mode, with the
+ * caller in each rounding mode and in nearest with DAZ | FTZ; tie-heavy,
+ * tiny (binary16 subnormal sums) and random data. */
+START_TEST(fp16_accumulate_caller_fp_mode)
+{
+    const conv_case k = {1, 6, 7, 29, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1};
+    const struct {
+        int round;
+        unsigned daz_ftz;
+    } modes[] = {{FE_UPWARD, 0}, {FE_DOWNWARD, 0}, {FE_TOWARDZERO, 0}, {FE_TONEAREST, 0x8040u}};
+    const struct {
+        float si, sw;
+        int data;
+    } datas[] = {{0.25f, 0.5f, DATA_TIES}, {0x1p-9f, 0x1p-8f, DATA_RANDOM}, {8.0f, 1.0f, DATA_RANDOM}};
+    const lpnas_policy *acc16;
+    lpnas_policy_get("myriadx-fp16acc", &acc16);
+    lpnas_conv_params p = params_of(&k);
+    lpnas_shape s = {k.n, k.c, k.h, k.w}, o;
+    ck_assert_int_eq(lpnas_conv2d_check(s, k.oc, &p, &o), LPNAS_OK);
+    size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o), nw = (size_t)k.oc * k.c * k.kh * k.kw;
+    float *in = malloc(ni * 4), *w = malloc(nw * 4), *b = malloc((size_t)k.oc * 4);
+    float *fast = malloc(no * 4), *ref = malloc(no * 4);
+    float *ws = malloc((lpnas_conv2d_workspace(s, k.oc, &p) + 1) * 4);
+    lpnas_isa det = lpnas_cpu_isa_detected();
+    for (size_t d = 0; d < sizeof datas / sizeof datas[0]; d++) {
+        fill(in, ni), fill(w, nw), fill(b, (size_t)k.oc);
+        for (size_t i = 0; i < ni; i++)
+            in[i] *= datas[d].si;
+        for (size_t i = 0; i < nw; i++)
+            w[i] *= datas[d].sw;
+        if (datas[d].data == DATA_TIES) {
+            fill_ties(in, ni, datas[d].si, 0x1.ff8p-1f);
+            fill_ties(w, nw, datas[d].sw, 0x1.004p-1f);
+        }
+        lpnas_conv2d_forward_ref(ref, in, w, b, s, k.oc, &p, LPNAS_KACT_NONE, acc16);
+        for (int isa = LPNAS_ISA_PORTABLE; isa <= (int)det; isa++)
+            for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+                ck_assert_int_eq(fesetround(modes[m].round), 0);
+#ifdef HAVE_MXCSR
+                _mm_setcsr(_mm_getcsr() | modes[m].daz_ftz);
+                unsigned before = _mm_getcsr();
+#endif
+                lpnas_conv2d_forward_f16acc_isa(fast, in, w, b, s, k.oc, &p, LPNAS_KACT_NONE, acc16, ws, (lpnas_isa)isa);
+                int round_after = fegetround();
+#ifdef HAVE_MXCSR
+                unsigned after = _mm_getcsr();
+                _mm_setcsr(after & ~0x8040u);
+#endif
+                fesetround(FE_TONEAREST);
+                ck_assert_int_eq(round_after, modes[m].round);
+#ifdef HAVE_MXCSR
+                ck_assert_msg((after & ~0x3Fu) == (before & ~0x3Fu), "MXCSR %#x after, %#x before", after, before);
+#endif
+                for (size_t i = 0; i < no; i++)
+                    LPNAS_REQUIRE(memcmp(&fast[i], &ref[i], 4) == 0, "data %zu mode %zu path %s out[%zu]: %a vs %a", d, m,
+                                  lpnas_isa_name((lpnas_isa)isa), i, (double)fast[i], (double)ref[i]);
+            }
+    }
+    free(in), free(w), free(b), free(fast), free(ref), free(ws);
+}
+END_TEST
+
 /* The FP32 depthwise loops give the same bits on every path this CPU has
  * (forward, backward with and without din), strides 1 and 2, widths with
  * 8-column blocks and tails. */
@@ -601,6 +672,7 @@ static Suite *suite(void)
     tcase_add_test(t, fp16_accumulate_bit_exact);
     tcase_add_test(t, fp16_accumulate_every_path);
     tcase_add_test(t, fp16_accumulate_double_rounding);
+    tcase_add_test(t, fp16_accumulate_caller_fp_mode);
     tcase_add_test(t, depthwise_paths_same_bits);
     tcase_add_test(t, direct3x3_paths_same_bits);
     tcase_add_test(t, bad_shapes);
