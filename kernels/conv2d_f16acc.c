@@ -3,12 +3,14 @@
  * lpnas_f16_fma in the order of conv2d.h: bias, then ci, ky, kx.
  *
  * Paths, by lpnas_cpu_isa() (LPNAS_ISA caps it), all giving the same bits:
- *   AVX2 + FMA + F16C: conv2d_f16acc_avx2.c -- each step in binary32 lanes
- *     (fma, then the CPU's binary16 conversion, with lanes whose binary32
- *     sum is a binary16 midpoint and not provably exact redone in binary64),
- *     8 adjacent output pixels per vector for every dense, grouped and
- *     depthwise conv;
- *   AVX-512F: the same kernel with 16 pixels per vector;
+ *   AVX2 + FMA + F16C: conv2d_f16acc_avx2.c -- each step in binary32 lanes,
+ *     rounded to odd (the odd one of the sum rounded down and rounded up;
+ *     MXCSR.RC = round down in the block loops) and then to binary16 by the
+ *     CPU's conversion, which is one correct rounding; no branch on the
+ *     data; 8 adjacent output pixels per vector, 8 chains in flight, for
+ *     every dense, grouped and depthwise conv;
+ *   AVX-512F: the same with 16 pixels per vector, 16 chains, the directed
+ *     roundings embedded in the fmas;
  *   portable, and chains that could overflow binary16 (the kernel's bound
  *     test fails): the scalar lpnas_f16_fma loop below. */
 #include "kernels/conv2d.h"

@@ -46,7 +46,10 @@
  * compiler assuming round-to-nearest may rewrite fnmsub(w, x, acc) as
  * -fma(w, x, acc), which under RD is a different number. Only the fmas
  * depend on RC: the conversion rounds by its immediate (RNE), cvtph_ps and
- * the rest are exact.
+ * the rest are exact. Both kernels also run with DAZ and FTZ off: no
+ * binary32 operand or result is subnormal (above), and F16C's conversions
+ * produce and read binary16 subnormals regardless on the CPUs tested, but
+ * the SDM does not promise it for FTZ, and clearing costs nothing.
  *
  * Padding without branches. Taps outside the image are skipped by the
  * chain. Here they read -0 with a weight of sign +: |w| * -0 = -0, and
