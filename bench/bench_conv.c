@@ -146,8 +146,8 @@ int main(int argc, char **argv)
         free(r.in), free(r.w), free(r.b), free(r.out), free(r.dout), free(r.din), free(r.dw), free(r.db), free(r.ws);
     }
     printf("(sgemm: single-core OpenBLAS at the conv's GEMM shape M=OC, N=OH*OW, K=C*k*k; %% = FP32 conv / sgemm;\n"
-           " fp16acc/avx2 and fp16acc/512: the fp16-accumulate forward forced to that code path (depthwise and\n"
-           " fewer than 4 channels per group use the AVX2 kernel on both); the backward fp16acc columns repeat\n"
+           " fp16acc/avx2 and fp16acc/512: the fp16-accumulate forward forced to that code path (one kernel for\n"
+           " dense, grouped and depthwise convs, 8 or 16 binary32 lanes); the backward fp16acc columns repeat\n"
            " fp32acc: gradients are fp32 under every policy; '-': the CPU lacks the path)\n");
     return 0;
 }
