@@ -16,9 +16,13 @@
  *
  * Register blocking: 4 output channels x 16 output pixels (8 vectors of 8
  * lanes) per step of the (ci, ky, kx) loop: 2 loads of the input row, 4
- * weight broadcasts, 8 multiplies and 8 adds. The weight gradient keeps 4
- * output channels x 3 kx taps x 16 lanes (2 x 3 x 2 vectors; 8 x 3 with
- * AVX-512) per (ci, ky) over all pixels.
+ * weight broadcasts, 8 multiplies and 8 adds. The weight gradient keeps 3
+ * output channels x 3 kx taps (9 vectors: 3 loads of the input, 3 of the
+ * gradient per 9 multiplies and 9 adds, all in registers) per (ci, ky) over
+ * a band of rows, once for lanes 0..7 of its 16 lane partial sums and once
+ * for lanes 8..15; with AVX-512 4 output channels x 3 taps x 16 lanes (8
+ * channels, 24 registers, made the bands' bookkeeping cost more than it
+ * saved).
  *
  * Summation order, the same on every path: each output sums its products in
  * the order ci, ky, kx, starting from +0 (acc = acc + w * x, the product
@@ -117,12 +121,18 @@ static AI float hsum8(v8 v)
     return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
 }
 
-/* 8 floats at p in the low lanes, zeros in the high ones. */
+/* 8 floats at p in the low lanes, zeros in the high ones: one 32-byte load
+ * (a VEX/EVEX load clears the upper lanes) where a memcpy into a zeroed
+ * v16 went through the stack in gcc 12. */
 static AI v16 ld8z16(const float *p)
 {
+#if defined(__clang__) || __GNUC__ >= 12
+    return __builtin_shufflevector(ld8(p), zero8(), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#else
     v16 v = {0.0f};
     memcpy(&v, p, 8 * sizeof *p);
     return v;
+#endif
 }
 
 bool lpnas_conv2d_direct3x3_applies(lpnas_shape in, int out_c, const lpnas_conv_params *p)
@@ -163,7 +173,7 @@ static AI size_t plane_floats(int H, int W, int stride)
 }
 
 /* Floats of the weight gradient's partial sums for C input channels (see dw_sample). */
-#define DW_NB_MAX 8
+#define DW_NB_MAX 4
 #define DW_STATE(C) ((size_t)(C) * 3 * DW_NB_MAX * 3 * 17)
 
 size_t lpnas_conv2d_direct3x3_workspace(lpnas_shape in, int out_c, int stride)
@@ -393,33 +403,91 @@ static AI tap_list taps_s2(size_t rs, size_t half)
  * of each (c, ky)) and sst between bands. That changes no order: each lane
  * still adds its columns row after row.
  *
- * dw_band keeps the 16 sums as two 8-lane halves (lo: L = 0..7, hi: L =
- * 8..15); dw_band16 in one AVX-512 register, and adds the last 8-column
- * block (when W8 is 8 mod 16) into the low lanes with +-0 in the high ones,
- * which changes no partial sum (none is ever -0): the same bits.
+ * dw_band walks the band twice, for lanes L = 0..7 and then L = 8..15: the
+ * two halves never meet before the final tree, and 9 accumulators leave
+ * registers for the operands (two halves at once spilled or re-read the
+ * input from memory). dw_band16 keeps the 16 lanes in one AVX-512 register,
+ * and adds the last 8-column block (when W8 is 8 mod 16) into the low lanes
+ * with +-0 in the high ones, which changes no partial sum (none is ever
+ * -0): the same bits. The scalar tail (dw_tail) is a pass of its own, which
+ * keeps the vector loops' registers free.
  * Tap kx of output pixel (y, x) reads xc[y * rowstep + off[kx] + x]. */
+/* The columns from W8 on, into the scalar sums: rows in order, then columns. */
+static AI void dw_tail(float *sst, const float *g, size_t P, int W, int W8, const float *xc, size_t rowstep,
+                       const ptrdiff_t *off, int y0, int y1, int NB)
+{
+    if (W8 == W)
+        return;
+    float sacc[4][3];
+    for (int j = 0; j < NB; j++)
+        for (int kx = 0; kx < 3; kx++)
+            sacc[j][kx] = sst[j * 3 + kx];
+    for (int y = y0; y < y1; y++) {
+        const float *xr = xc + (size_t)y * rowstep;
+        const float *gr = g + (size_t)y * W;
+        for (int x = W8; x < W; x++)
+            for (int j = 0; j < NB; j++)
+                for (int kx = 0; kx < 3; kx++)
+                    sacc[j][kx] = sacc[j][kx] + gr[(size_t)j * P + x] * xr[off[kx] + x];
+    }
+    for (int j = 0; j < NB; j++)
+        for (int kx = 0; kx < 3; kx++)
+            sst[j * 3 + kx] = sacc[j][kx];
+}
+
 static AI void dw_band(float *st, float *sst, const float *g, size_t P, int W, const float *xc, size_t rowstep,
                        const ptrdiff_t *off, int y0, int y1, int NB)
 {
-    v8 lo[4][3], hi[4][3];
-    float sacc[4][3];
-    for (int j = 0; j < NB; j++)
-        for (int kx = 0; kx < 3; kx++) {
-            lo[j][kx] = ld8(st + (j * 3 + kx) * 16), hi[j][kx] = ld8(st + (j * 3 + kx) * 16 + 8);
-            sacc[j][kx] = sst[j * 3 + kx];
+    int W8 = W & ~7;
+    /* h = 0: lanes 0..7 (columns 16 k .. 16 k + 7); h = 8: lanes 8..15 */
+    for (int h = 0; h < 16 && h < W8; h += 8) {
+        v8 acc[4][3];
+        for (int j = 0; j < NB; j++)
+            for (int kx = 0; kx < 3; kx++)
+                acc[j][kx] = ld8(st + (j * 3 + kx) * 16 + h);
+        for (int y = y0; y < y1; y++) {
+            const float *xr = xc + (size_t)y * rowstep;
+            const float *gr = g + (size_t)y * W;
+            for (int x = h; x + 8 <= W8; x += 16) {
+                v8 xv[3] = {ld8(xr + off[0] + x), ld8(xr + off[1] + x), ld8(xr + off[2] + x)};
+                for (int j = 0; j < NB; j++) {
+                    v8 gv = ld8(gr + (size_t)j * P + x);
+                    for (int kx = 0; kx < 3; kx++)
+                        acc[j][kx] = acc[j][kx] + gv * xv[kx];
+                }
+            }
         }
+        for (int j = 0; j < NB; j++)
+            for (int kx = 0; kx < 3; kx++)
+                st8(st + (j * 3 + kx) * 16 + h, acc[j][kx]);
+    }
+    dw_tail(sst, g, P, W, W8, xc, rowstep, off, y0, y1, NB);
+}
+
+/* The portable path's dw_band: both halves in one walk (two SSE registers
+ * per v8; the two-pass walk above ran slower there). The same sums in the
+ * same order. */
+static AI void dw_band_lohi(float *st, float *sst, const float *g, size_t P, int W, const float *xc, size_t rowstep,
+                            const ptrdiff_t *off, int y0, int y1, int NB)
+{
+    v8 lo[2][3], hi[2][3];
+    for (int j = 0; j < NB; j++)
+        for (int kx = 0; kx < 3; kx++)
+            lo[j][kx] = ld8(st + (j * 3 + kx) * 16), hi[j][kx] = ld8(st + (j * 3 + kx) * 16 + 8);
     int W8 = W & ~7;
     for (int y = y0; y < y1; y++) {
         const float *xr = xc + (size_t)y * rowstep;
         const float *gr = g + (size_t)y * W;
         int x = 0;
-        for (; x + 16 <= W8; x += 16) {
+        for (; x + 8 <= W8; x += 16) {
             v8 xv[3] = {ld8(xr + off[0] + x), ld8(xr + off[1] + x), ld8(xr + off[2] + x)};
             for (int j = 0; j < NB; j++) {
                 v8 gv = ld8(gr + (size_t)j * P + x);
                 for (int kx = 0; kx < 3; kx++)
                     lo[j][kx] = lo[j][kx] + gv * xv[kx];
             }
+            if (x + 16 > W8)
+                break;
             v8 xw[3] = {ld8(xr + off[0] + x + 8), ld8(xr + off[1] + x + 8), ld8(xr + off[2] + x + 8)};
             for (int j = 0; j < NB; j++) {
                 v8 gv = ld8(gr + (size_t)j * P + x + 8);
@@ -427,40 +495,25 @@ static AI void dw_band(float *st, float *sst, const float *g, size_t P, int W, c
                     hi[j][kx] = hi[j][kx] + gv * xw[kx];
             }
         }
-        if (x < W8) {
-            v8 xv[3] = {ld8(xr + off[0] + x), ld8(xr + off[1] + x), ld8(xr + off[2] + x)};
-            for (int j = 0; j < NB; j++) {
-                v8 gv = ld8(gr + (size_t)j * P + x);
-                for (int kx = 0; kx < 3; kx++)
-                    lo[j][kx] = lo[j][kx] + gv * xv[kx];
-            }
-        }
-        for (x = W8; x < W; x++)
-            for (int j = 0; j < NB; j++)
-                for (int kx = 0; kx < 3; kx++)
-                    sacc[j][kx] = sacc[j][kx] + gr[(size_t)j * P + x] * xr[off[kx] + x];
     }
     for (int j = 0; j < NB; j++)
-        for (int kx = 0; kx < 3; kx++) {
+        for (int kx = 0; kx < 3; kx++)
             st8(st + (j * 3 + kx) * 16, lo[j][kx]), st8(st + (j * 3 + kx) * 16 + 8, hi[j][kx]);
-            sst[j * 3 + kx] = sacc[j][kx];
-        }
+    dw_tail(sst, g, P, W, W8, xc, rowstep, off, y0, y1, NB);
 }
 
 static AI void dw_band16(float *st, float *sst, const float *g, size_t P, int W, const float *xc, size_t rowstep,
                          const ptrdiff_t *off, int y0, int y1, int NB)
 {
-    v16 acc[8][3];
-    float sacc[8][3];
+    int W8 = W & ~7, W16 = W & ~15;
+    v16 acc[4][3];
     for (int j = 0; j < NB; j++)
         for (int kx = 0; kx < 3; kx++)
-            acc[j][kx] = ld16(st + (j * 3 + kx) * 16), sacc[j][kx] = sst[j * 3 + kx];
-    int W8 = W & ~7;
+            acc[j][kx] = ld16(st + (j * 3 + kx) * 16);
     for (int y = y0; y < y1; y++) {
         const float *xr = xc + (size_t)y * rowstep;
         const float *gr = g + (size_t)y * W;
-        int x = 0;
-        for (; x + 16 <= W8; x += 16) {
+        for (int x = 0; x < W16; x += 16) {
             v16 xv[3] = {ld16(xr + off[0] + x), ld16(xr + off[1] + x), ld16(xr + off[2] + x)};
             for (int j = 0; j < NB; j++) {
                 v16 gv = ld16(gr + (size_t)j * P + x);
@@ -468,31 +521,28 @@ static AI void dw_band16(float *st, float *sst, const float *g, size_t P, int W,
                     acc[j][kx] = acc[j][kx] + gv * xv[kx];
             }
         }
-        if (x < W8) {
-            v16 xv[3] = {ld8z16(xr + off[0] + x), ld8z16(xr + off[1] + x), ld8z16(xr + off[2] + x)};
+        if (W16 < W8) {
+            v16 xv[3] = {ld8z16(xr + off[0] + W16), ld8z16(xr + off[1] + W16), ld8z16(xr + off[2] + W16)};
             for (int j = 0; j < NB; j++) {
-                v16 gv = ld8z16(gr + (size_t)j * P + x);
+                v16 gv = ld8z16(gr + (size_t)j * P + W16);
                 for (int kx = 0; kx < 3; kx++)
                     acc[j][kx] = acc[j][kx] + gv * xv[kx];
             }
         }
-        for (x = W8; x < W; x++)
-            for (int j = 0; j < NB; j++)
-                for (int kx = 0; kx < 3; kx++)
-                    sacc[j][kx] = sacc[j][kx] + gr[(size_t)j * P + x] * xr[off[kx] + x];
     }
     for (int j = 0; j < NB; j++)
         for (int kx = 0; kx < 3; kx++)
-            st16(st + (j * 3 + kx) * 16, acc[j][kx]), sst[j * 3 + kx] = sacc[j][kx];
+            st16(st + (j * 3 + kx) * 16, acc[j][kx]);
+    dw_tail(sst, g, P, W, W8, xc, rowstep, off, y0, y1, NB);
 }
 
 /* dw[O][C][3][3] += one sample: g[O][OH][OW], the input planes xp (plane
  * floats apart), tap (ky, kx) of output row y at xp + y * rowstep +
- * tl->off[ky * 3 + kx]. Blocks of output channels: 8 (wide) or 2, then one
- * at a time. st: the partial sums of one block, C * 3 * NB * 3 * 16
+ * tl->off[ky * 3 + kx]. Blocks of output channels: 4, 2, 1 (wide), 3, 2, 1
+ * (avx2) or 2, 1 (portable, dw_band_lohi). st: the partial sums of one block, C * 3 * NB * 3 * 16
  * floats, then C * 3 * NB * 3 scalar sums (DW_STATE floats at most). */
 static AI void dw_sample(float *dw, const float *g, int O, int OH, int OW, const float *xp, size_t rowstep,
-                         size_t plane, int C, const tap_list *tl, float *st, bool wide)
+                         size_t plane, int C, const tap_list *tl, float *st, bool wide, bool avx2)
 {
     size_t P = (size_t)OH * OW, ws = (size_t)C * 9;
     int band = OW >= 512 ? 1 : 512 / OW;
@@ -520,10 +570,15 @@ static AI void dw_sample(float *dw, const float *g, int O, int OH, int OW, const
     }
     if (wide) {
         DW_BLOCKS(4, dw_band16)
+        DW_BLOCKS(2, dw_band16)
         DW_BLOCKS(1, dw_band16)
-    } else {
+    } else if (avx2) {
+        DW_BLOCKS(3, dw_band)
         DW_BLOCKS(2, dw_band)
         DW_BLOCKS(1, dw_band)
+    } else {
+        DW_BLOCKS(2, dw_band_lohi)
+        DW_BLOCKS(1, dw_band_lohi)
     }
 #undef DW_BLOCKS
 }
@@ -572,7 +627,7 @@ static AI tap_list taps_phase(int py, int px, size_t rs)
 }
 
 static AI void bwd_body(float *din, float *dw, const float *dout, const float *in, const float *w, lpnas_shape s,
-                        int O, int stride, float *ws, bool wide)
+                        int O, int stride, float *ws, bool wide, bool avx2)
 {
     size_t P = (size_t)s.h * s.w, plane = plane_floats(s.h, s.w, stride);
     int OH = out_size(s.h, stride), OW = out_size(s.w, stride);
@@ -595,7 +650,7 @@ static AI void bwd_body(float *din, float *dw, const float *dout, const float *i
             pad_planes(xp + 15, in + (size_t)n * s.c * P, s.c, s.h, s.w);
         else
             split_planes(xp + 15, in + (size_t)n * s.c * P, s.c, s.h, s.w);
-        dw_sample(dw, g, O, OH, OW, xp + 15, stride * rs, plane, s.c, &tl, st, wide);
+        dw_sample(dw, g, O, OH, OW, xp + 15, stride * rs, plane, s.c, &tl, st, wide, avx2);
         if (!dx)
             continue;
         pad_planes(gp + 15, g, O, OH, OW);
@@ -636,7 +691,7 @@ static void fwd_portable(float *out, const float *in, const float *w, lpnas_shap
 static void bwd_portable(float *din, float *dw, const float *dout, const float *in, const float *w, lpnas_shape s,
                          int O, int stride, float *ws)
 {
-    bwd_body(din, dw, dout, in, w, s, O, stride, ws, false);
+    bwd_body(din, dw, dout, in, w, s, O, stride, ws, false, false);
 }
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
@@ -650,7 +705,7 @@ __attribute__((target("avx2,fma"))) static void fwd_avx2(float *out, const float
 __attribute__((target("avx2,fma"))) static void bwd_avx2(float *din, float *dw, const float *dout, const float *in,
                                                          const float *w, lpnas_shape s, int O, int stride, float *ws)
 {
-    bwd_body(din, dw, dout, in, w, s, O, stride, ws, false);
+    bwd_body(din, dw, dout, in, w, s, O, stride, ws, false, true);
 }
 
 __attribute__((target("avx512f,avx2,fma"))) static void fwd_avx512(float *out, const float *in, const float *w,
@@ -663,7 +718,7 @@ __attribute__((target("avx512f,avx2,fma"))) static void bwd_avx512(float *din, f
                                                                    const float *in, const float *w, lpnas_shape s,
                                                                    int O, int stride, float *ws)
 {
-    bwd_body(din, dw, dout, in, w, s, O, stride, ws, true);
+    bwd_body(din, dw, dout, in, w, s, O, stride, ws, true, false);
 }
 #endif
 
