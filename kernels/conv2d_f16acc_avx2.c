@@ -264,45 +264,23 @@ AVX2_TARGET static ALWAYS_INLINE void block8(float *out, size_t ostride, int nva
     }
 }
 
-/* One group of image n: channel blocks of 4 (2, 1 at the end) x 2 (4, 8)
- * vectors, so 8 chains are in flight; rows; pixel blocks. Runs with
- * MXCSR.RC = round down (the caller sets it); out of line, so no
- * floating-point operation of the caller can be moved into that span. */
-AVX2_TARGET static __attribute__((noinline)) void group8(float *out, const float *xb, const float *wabs, const ptrdiff_t *xoff,
-                               const float *b16, lpnas_shape o, const lpnas_conv_params *p, const plan *pl, int n,
-                               int g)
+/* block8 for one (ocb, pv) of the traversal below, each a constant there.
+ * Out of line and the only code that runs while MXCSR.RC = round down, so
+ * no floating-point operation of a caller can be moved into that span. */
+AVX2_TARGET static __attribute__((noinline)) void blocks8(float *d, size_t ostride, int nv, const float *xp,
+                                                          const float *wa, const ptrdiff_t *xo, const float *bb,
+                                                          int K, int ocb, int pv)
 {
-    int og = pl->og, K = pl->K;
-    size_t ostride = (size_t)o.h * o.w;
-    for (int oc0 = 0; oc0 < og;) {
-        int ocb = og - oc0 >= 4 ? 4 : og - oc0 >= 2 ? 2 : 1;
-        const float *wa = wabs + (size_t)oc0 * K, *bb = b16 + oc0;
-        const ptrdiff_t *xo = xoff + (size_t)oc0 * K;
-        for (int oy = 0; oy < o.h; oy++) {
-            float *orow = out + lpnas_shape_at(o, n, g * og + oc0, oy, 0);
-            const float *xrow = xb + (size_t)oy * p->stride_h * pl->wr;
-            for (int ox0 = 0; ox0 < o.w;) {
-                int vecs = (o.w - ox0 + 7) / 8, pv = 8 / ocb;
-                while (pv > vecs)
-                    pv /= 2;
-                float *d = orow + ox0;
-                const float *xp = xrow + ox0;
-                int nv = o.w - ox0;
-                switch (ocb * 16 + pv) {
-                case 4 * 16 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 4, 2); break;
-                case 4 * 16 + 1: block8(d, ostride, nv, xp, wa, xo, bb, K, 4, 1); break;
-                case 2 * 16 + 4: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 4); break;
-                case 2 * 16 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 2); break;
-                case 2 * 16 + 1: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 1); break;
-                case 1 * 16 + 8: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 8); break;
-                case 1 * 16 + 4: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 4); break;
-                case 1 * 16 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 2); break;
-                default: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 1); break;
-                }
-                ox0 += 8 * pv;
-            }
-        }
-        oc0 += ocb;
+    switch (ocb * 32 + pv) {
+    case 4 * 32 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 4, 2); break;
+    case 4 * 32 + 1: block8(d, ostride, nv, xp, wa, xo, bb, K, 4, 1); break;
+    case 2 * 32 + 4: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 4); break;
+    case 2 * 32 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 2); break;
+    case 2 * 32 + 1: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 1); break;
+    case 1 * 32 + 8: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 8); break;
+    case 1 * 32 + 4: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 4); break;
+    case 1 * 32 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 2); break;
+    default: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 1); break;
     }
 }
 
@@ -344,9 +322,37 @@ AVX512_TARGET static ALWAYS_INLINE void block16(float *out, size_t ostride, int 
     }
 }
 
-AVX512_TARGET static __attribute__((noinline)) void group16(float *out, const float *xb, const float *wabs, const ptrdiff_t *xoff,
-                                  const float *b16, lpnas_shape o, const lpnas_conv_params *p, const plan *pl, int n,
-                                  int g)
+AVX512_TARGET static __attribute__((noinline)) void blocks16(float *d, size_t ostride, int nv, const float *xp,
+                                                             const float *wa, const ptrdiff_t *xo, const float *bb,
+                                                             int K, int ocb, int pv)
+{
+    switch (ocb * 32 + pv) {
+    case 4 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 4); break;
+    case 4 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 2); break;
+    case 4 * 32 + 1: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 1); break;
+    case 2 * 32 + 8: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 8); break;
+    case 2 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 4); break;
+    case 2 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 2); break;
+    case 2 * 32 + 1: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 1); break;
+    case 1 * 32 + 16: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 16); break;
+    case 1 * 32 + 8: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 8); break;
+    case 1 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 4); break;
+    case 1 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 2); break;
+    default: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 1); break;
+    }
+}
+
+typedef void blocks_fn(float *d, size_t ostride, int nv, const float *xp, const float *wa, const ptrdiff_t *xo,
+                       const float *bb, int K, int ocb, int pv);
+
+/* One group of image n, for either width: channel blocks of 4 (2, 1 at the
+ * end) x lanes/ocb pixel vectors, so `lanes` chains are in flight (8 with
+ * AVX2, 16 with AVX-512F: one per register pair of the step); rows; pixel
+ * blocks, fewer vectors at a row's end. Integer work only: the blocks do
+ * the arithmetic. */
+static void group_run(blocks_fn *blocks, int lanes, float *out, const float *xb, const float *wabs,
+                      const ptrdiff_t *xoff, const float *b16, lpnas_shape o, const lpnas_conv_params *p,
+                      const plan *pl, int n, int g)
 {
     int og = pl->og, K = pl->K;
     size_t ostride = (size_t)o.h * o.w;
@@ -358,27 +364,11 @@ AVX512_TARGET static __attribute__((noinline)) void group16(float *out, const fl
             float *orow = out + lpnas_shape_at(o, n, g * og + oc0, oy, 0);
             const float *xrow = xb + (size_t)oy * p->stride_h * pl->wr;
             for (int ox0 = 0; ox0 < o.w;) {
-                int vecs = (o.w - ox0 + 15) / 16, pv = 16 / ocb;
+                int vecs = (o.w - ox0 + lanes - 1) / lanes, pv = lanes / ocb;
                 while (pv > vecs)
                     pv /= 2;
-                float *d = orow + ox0;
-                const float *xp = xrow + ox0;
-                int nv = o.w - ox0;
-                switch (ocb * 32 + pv) {
-                case 4 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 4); break;
-                case 4 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 2); break;
-                case 4 * 32 + 1: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 1); break;
-                case 2 * 32 + 8: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 8); break;
-                case 2 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 4); break;
-                case 2 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 2); break;
-                case 2 * 32 + 1: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 1); break;
-                case 1 * 32 + 16: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 16); break;
-                case 1 * 32 + 8: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 8); break;
-                case 1 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 4); break;
-                case 1 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 2); break;
-                default: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 1); break;
-                }
-                ox0 += 16 * pv;
+                blocks(orow + ox0, ostride, o.w - ox0, xrow + ox0, wa, xo, bb, K, ocb, pv);
+                ox0 += lanes * pv;
             }
         }
         oc0 += ocb;
@@ -433,9 +423,9 @@ bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, 
             unsigned csr = _mm_getcsr();
             _mm_setcsr((csr & ~(0x6000u | 0x8040u)) | (wide ? 0u : 0x2000u));
             if (wide)
-                group16(out, xb, wa, xo, bb, o, p, &pl, n, g);
+                group_run(blocks16, 16, out, xb, wa, xo, bb, o, p, &pl, n, g);
             else
-                group8(out, xb, wa, xo, bb, o, p, &pl, n, g);
+                group_run(blocks8, 8, out, xb, wa, xo, bb, o, p, &pl, n, g);
             _mm_setcsr(csr);
         }
     return true;
