@@ -464,44 +464,6 @@ static AI void dw_band(float *st, float *sst, const float *g, size_t P, int W, c
     dw_tail(sst, g, P, W, W8, xc, rowstep, off, y0, y1, NB);
 }
 
-/* The portable path's dw_band: both halves in one walk (two SSE registers
- * per v8; the two-pass walk above ran slower there). The same sums in the
- * same order. */
-static AI void dw_band_lohi(float *st, float *sst, const float *g, size_t P, int W, const float *xc, size_t rowstep,
-                            const ptrdiff_t *off, int y0, int y1, int NB)
-{
-    v8 lo[2][3], hi[2][3];
-    for (int j = 0; j < NB; j++)
-        for (int kx = 0; kx < 3; kx++)
-            lo[j][kx] = ld8(st + (j * 3 + kx) * 16), hi[j][kx] = ld8(st + (j * 3 + kx) * 16 + 8);
-    int W8 = W & ~7;
-    for (int y = y0; y < y1; y++) {
-        const float *xr = xc + (size_t)y * rowstep;
-        const float *gr = g + (size_t)y * W;
-        int x = 0;
-        for (; x + 8 <= W8; x += 16) {
-            v8 xv[3] = {ld8(xr + off[0] + x), ld8(xr + off[1] + x), ld8(xr + off[2] + x)};
-            for (int j = 0; j < NB; j++) {
-                v8 gv = ld8(gr + (size_t)j * P + x);
-                for (int kx = 0; kx < 3; kx++)
-                    lo[j][kx] = lo[j][kx] + gv * xv[kx];
-            }
-            if (x + 16 > W8)
-                break;
-            v8 xw[3] = {ld8(xr + off[0] + x + 8), ld8(xr + off[1] + x + 8), ld8(xr + off[2] + x + 8)};
-            for (int j = 0; j < NB; j++) {
-                v8 gv = ld8(gr + (size_t)j * P + x + 8);
-                for (int kx = 0; kx < 3; kx++)
-                    hi[j][kx] = hi[j][kx] + gv * xw[kx];
-            }
-        }
-    }
-    for (int j = 0; j < NB; j++)
-        for (int kx = 0; kx < 3; kx++)
-            st8(st + (j * 3 + kx) * 16, lo[j][kx]), st8(st + (j * 3 + kx) * 16 + 8, hi[j][kx]);
-    dw_tail(sst, g, P, W, W8, xc, rowstep, off, y0, y1, NB);
-}
-
 static AI void dw_band16(float *st, float *sst, const float *g, size_t P, int W, const float *xc, size_t rowstep,
                          const ptrdiff_t *off, int y0, int y1, int NB)
 {
@@ -539,7 +501,7 @@ static AI void dw_band16(float *st, float *sst, const float *g, size_t P, int W,
 /* dw[O][C][3][3] += one sample: g[O][OH][OW], the input planes xp (plane
  * floats apart), tap (ky, kx) of output row y at xp + y * rowstep +
  * tl->off[ky * 3 + kx]. Blocks of output channels: 4, 2, 1 (wide), 3, 2, 1
- * (avx2) or 2, 1 (portable, dw_band_lohi). st: the partial sums of one block, C * 3 * NB * 3 * 16
+ * (avx2) or 2, 1 (portable: SSE2 has half the registers). st: the partial sums of one block, C * 3 * NB * 3 * 16
  * floats, then C * 3 * NB * 3 scalar sums (DW_STATE floats at most). */
 static AI void dw_sample(float *dw, const float *g, int O, int OH, int OW, const float *xp, size_t rowstep,
                          size_t plane, int C, const tap_list *tl, float *st, bool wide, bool avx2)
@@ -577,8 +539,8 @@ static AI void dw_sample(float *dw, const float *g, int O, int OH, int OW, const
         DW_BLOCKS(2, dw_band)
         DW_BLOCKS(1, dw_band)
     } else {
-        DW_BLOCKS(2, dw_band_lohi)
-        DW_BLOCKS(1, dw_band_lohi)
+        DW_BLOCKS(2, dw_band)
+        DW_BLOCKS(1, dw_band)
     }
 #undef DW_BLOCKS
 }
