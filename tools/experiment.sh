@@ -117,6 +117,8 @@ bw)
     choice=$(awk '$1 == "choice" { print $2 }' "$log")
     for net in "choice $choice" "teacher $teacher"; do
       set -- $net
+      # done: a rerun continues with the rest, as the other parts do
+      [ -f "$out/bw.txt" ] && grep -q "^seed=$seed $1 " "$out/bw.txt" && continue
       r=$(nice -n 10 "$bin/train_segmenter" --arch "$2" --data "$bd/trainval" --val "$bd/test" --policy int8 \
         --warmup-steps "${MP_WARMUP:-60}" --finetune-steps "${MP_FINETUNE:-20}" --seed "$seed" 2>/dev/null | tail -n 1)
       echo "seed=$seed $1 $2 $r" | tee -a "$out/bw.txt"
