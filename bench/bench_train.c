@@ -49,8 +49,11 @@ static void free_setup(setup *su)
     lpnas_dataset_free(su->d);
 }
 
-/* Like the peer: a few warm-up steps, then the timed ones. */
-static double images_per_s(setup *su, const char *policy, int steps)
+/* Like the peer: a few warm-up steps, then the timed ones. With a barrier
+ * (two_workers), every thread warms up first and the timing starts when all
+ * have: the warm-up steps and first-touch of the buffers stay out of the
+ * timed window on both sides of the ratio. */
+static double images_per_s_sync(setup *su, const char *policy, int steps, pthread_barrier_t *ready)
 {
     lpnas_train_options o;
     lpnas_train_options_default(&o);
@@ -59,12 +62,19 @@ static double images_per_s(setup *su, const char *policy, int steps)
     o.steps = 2;
     lpnas_train(su->net, su->d, su->idx, 64, &o, &r);
     o.steps = steps;
+    if (ready)
+        pthread_barrier_wait(ready);
     double t0 = lpnas_bench_now();
     if (lpnas_train(su->net, su->d, su->idx, 64, &o, &r)) {
         fprintf(stderr, "bench_train: %s\n", lpnas_last_error());
         exit(1);
     }
     return steps * 16.0 / (lpnas_bench_now() - t0);
+}
+
+static double images_per_s(setup *su, const char *policy, int steps)
+{
+    return images_per_s_sync(su, policy, steps, NULL);
 }
 
 static double ours(const char *preset, int size, const char *policy, int steps)
@@ -209,30 +219,38 @@ typedef struct {
     setup su;
     int steps;
     double ips;
+    pthread_barrier_t *ready;
 } job;
 
 static void *train_job(void *v)
 {
     job *j = v;
-    j->ips = images_per_s(&j->su, "fp32", j->steps);
+    j->ips = images_per_s_sync(&j->su, "fp32", j->steps, j->ready);
     return NULL;
 }
 
-/* Two threads each training its own net, as two search workers do. */
+/* Two threads each training its own net, as two search workers do. Timed
+ * like one thread: from when both have warmed up (the barrier, which this
+ * thread joins too) until both are done, the same timed steps each. */
 static double two_workers(int steps)
 {
     job j[2];
     pthread_t th[2];
+    pthread_barrier_t ready;
+    pthread_barrier_init(&ready, NULL, 3);
     for (int i = 0; i < 2; i++) {
         make_setup(&j[i].su, "paper96k", 64);
         j[i].steps = steps;
+        j[i].ready = &ready;
     }
-    double t0 = lpnas_bench_now();
     for (int i = 0; i < 2; i++)
         pthread_create(&th[i], NULL, train_job, &j[i]);
+    pthread_barrier_wait(&ready);
+    double t0 = lpnas_bench_now();
     for (int i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
     double ips = 2 * steps * 16.0 / (lpnas_bench_now() - t0);
+    pthread_barrier_destroy(&ready);
     for (int i = 0; i < 2; i++)
         free_setup(&j[i].su);
     return ips;
@@ -266,14 +284,15 @@ static void workers(int pairs, int quick)
 
 int main(int argc, char **argv)
 {
-    int pairs = 5, quick = 0;
+    int pairs = 5, quick = 0, table = 0;
     const char *peer = getenv("LPNAS_PEER_TORCH") ? getenv("LPNAS_PEER_TORCH") : "../shared/peers/peer_torch.py";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: bench_train [--pairs N] [--peer FILE] [--quick]\n"
+            printf("usage: bench_train [--pairs N] [--peer FILE] [--table N] [--quick]\n"
                    "  training images/s, batch 16, one thread: FP32 vs PyTorch (%s FILE, default\n"
                    "  ../shared/peers/peer_torch.py or $LPNAS_PEER_TORCH), myriadx vs FP32, 2 threads vs 1.\n"
                    "  --pairs N  alternating pairs per figure (default 5, 1..32)\n"
+                   "  --table N  only table N (1 PyTorch, 2 myriadx, 3 two threads; default all)\n"
                    "  --quick    few steps per run (a smoke test, not a measurement)\n",
                    PYTHON);
             return 0;
@@ -285,6 +304,14 @@ int main(int argc, char **argv)
                 return 2;
             }
             pairs = (int)v;
+        } else if (!strcmp(argv[i], "--table") && i + 1 < argc) {
+            char *e;
+            long v = strtol(argv[++i], &e, 10);
+            if (*e || v < 1 || v > 3) {
+                fprintf(stderr, "bench_train: --table '%s': expected 1, 2 or 3\n", argv[i]);
+                return 2;
+            }
+            table = (int)v;
         } else if (!strcmp(argv[i], "--peer") && i + 1 < argc) {
             peer = argv[++i];
         } else if (!strcmp(argv[i], "--quick")) {
@@ -298,8 +325,11 @@ int main(int argc, char **argv)
     lpnas_blas_single_thread();
     printf("bench_train: training throughput, batch 16, Adam, one thread per training\n");
     lpnas_bench_print_machine();
-    vs_torch(peer, pairs, quick);
-    vs_fp32(pairs, quick);
-    workers(pairs < 3 ? pairs : 3, quick);
+    if (!table || table == 1)
+        vs_torch(peer, pairs, quick);
+    if (!table || table == 2)
+        vs_fp32(pairs, quick);
+    if (!table || table == 3)
+        workers(table == 3 ? pairs : pairs < 3 ? pairs : 3, quick);
     return 0;
 }

@@ -5,6 +5,9 @@
 # within the unpruned search's total, i.e. with the same training time. Prints per seed the
 # candidates per hour of both and the two bests (the fitness the search ranks by, from
 # results.csv; aligned mIoU minus the latency penalty, here the aligned mIoU of ok rows).
+# With PAIR=1 the two searches of a seed run at the same time, pinned to cores 0 and 1
+# (taskset), so both see the same machine; otherwise one after the other. A rerun skips the
+# searches whose results.csv is complete (exit 0 recorded in OUTDIR/NAME.done).
 # usage: tools/prune_experiment.sh OUTDIR [EVALUATIONS] [WARMUP] [FINETUNE] [PRUNE_WARMUP] [TILES] [PRUNE_STARTUP]
 set -eu
 out=${1:?usage: tools/prune_experiment.sh OUTDIR [EVALUATIONS] [WARMUP] [FINETUNE] [PRUNE_WARMUP] [TILES]}
@@ -19,8 +22,25 @@ mkdir -p "$out"
 more=$((evals * 2))
 for seed in 1 2 3; do
   common="--seed $seed --warmup-steps $warm --finetune-steps $fine --tiles $tiles --workers 1"
-  $bin $common --no-prune --evaluations "$evals" --out "$out/noprune-$seed" > "$out/noprune-$seed.log" 2>&1
-  $bin $common --prune --prune-warmup "$pw" --prune-startup "$startup" --evaluations "$more" --out "$out/prune-$seed" > "$out/prune-$seed.log" 2>&1
+  run() { # NAME CORE OPTIONS...: one search, skipped when done before
+    name=$1 core=$2
+    shift 2
+    [ -f "$out/$name.done" ] && return 0
+    pin=""
+    [ "${PAIR:-0}" = 1 ] && pin="taskset -c $core"
+    $pin $bin $common "$@" --overwrite --out "$out/$name" > "$out/$name.log" 2>&1 && touch "$out/$name.done"
+  }
+  if [ "${PAIR:-0}" = 1 ]; then
+    run "noprune-$seed" 0 --no-prune --evaluations "$evals" &
+    a=$!
+    run "prune-$seed" 1 --prune --prune-warmup "$pw" --prune-startup "$startup" --evaluations "$more" &
+    b=$!
+    wait $a
+    wait $b
+  else
+    run "noprune-$seed" 0 --no-prune --evaluations "$evals"
+    run "prune-$seed" 1 --prune --prune-warmup "$pw" --prune-startup "$startup" --evaluations "$more"
+  fi
   /usr/bin/python3 - "$out/noprune-$seed/results.csv" "$out/prune-$seed/results.csv" "$seed" <<'PY'
 import csv, sys
 def rows(p):
