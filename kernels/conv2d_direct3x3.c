@@ -16,7 +16,10 @@
  *
  * Register blocking: 4 output channels x 16 output pixels (8 vectors of 8
  * lanes) per step of the (ci, ky, kx) loop: 2 loads of the input row, 4
- * weight broadcasts, 8 multiplies and 8 adds. The weight gradient keeps 3
+ * weight broadcasts (loads), 8 multiplies and 8 adds; the weights packed
+ * per block first (pack_weights) so that one pointer walks them. The tap
+ * loop stays rolled: gcc 12 unrolled it into a schedule that loaded all 36
+ * weights of an input channel up front and spilled the accumulators. The weight gradient keeps 3
  * output channels x 3 kx taps (9 vectors: 3 loads of the input, 3 of the
  * gradient per 9 multiplies and 9 adds, all in registers) per (ci, ky) over
  * a band of rows, once for lanes 0..7 of its 16 lane partial sums and once
@@ -54,9 +57,7 @@
 #endif
 
 typedef float v8 __attribute__((vector_size(32)));
-typedef int v8i __attribute__((vector_size(32)));
 typedef float v16 __attribute__((vector_size(64))); /* the AVX-512 forward only */
-typedef int v16i __attribute__((vector_size(64)));
 
 static AI v8 ld8(const float *p)
 {
@@ -70,21 +71,6 @@ static AI void st8(float *p, v8 v)
     memcpy(p, &v, sizeof v);
 }
 
-/* *p in every lane, as a shuffle of lane 0 (the other lanes are never
- * read): compilers turn it into one broadcast load, where an initializer
- * list {x, x, ...} became chains of lane inserts in gcc 12. */
-static AI v8 splat8(const float *p)
-{
-    v8 v = {0.0f};
-    memcpy(&v, p, sizeof *p);
-#ifdef __clang__
-    return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0);
-#else
-    const v8i zero = {0, 0, 0, 0, 0, 0, 0, 0};
-    return __builtin_shuffle(v, zero);
-#endif
-}
-
 static AI v16 ld16(const float *p)
 {
     v16 v;
@@ -95,18 +81,6 @@ static AI v16 ld16(const float *p)
 static AI void st16(float *p, v16 v)
 {
     memcpy(p, &v, sizeof v);
-}
-
-static AI v16 splat16(const float *p)
-{
-    v16 v = {0.0f};
-    memcpy(&v, p, sizeof *p);
-#ifdef __clang__
-    return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-#else
-    const v16i zero = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    return __builtin_shuffle(v, zero);
-#endif
 }
 
 static AI v8 zero8(void)
@@ -237,18 +211,77 @@ static AI void split_planes(float *dst, const float *x, int C, int H, int W)
 
 /* ---- the forward kernel -----------------------------------------------------
  * A list of taps: for tap t, the input value of output pixel x is at
- * row + off[t] + x in each input channel's plane, its weight at wi[t]. */
+ * row + off[t] + x in each input channel's plane, its weight at wi[t].
+ * A regular list (the forward and the stride-1 din) has the 9 taps of a
+ * 3x3 kernel in the order ky, kx: tap (ky, kx) at ky * rs + (0, k1, k2)[kx],
+ * weight ky * 3 + kx. The blocks walk a regular list as two constant loops,
+ * fully unrolled: the offsets become addressing modes (k1, k2 are constants
+ * where the list is built), where a walk of off[] and wi[] cost two loads
+ * and two address computations per tap (a quarter of the forward's
+ * instructions, gcc 12). Both walks visit the same taps in the same order. */
 typedef struct {
     ptrdiff_t off[9];
     int wi[9];
     int n;
+    bool regular;
+    ptrdiff_t rs, k1, k2;
 } tap_list;
 
-/* NB output channels (w at the first one's channel-0 weights, wstride
- * floats between output channels, 9 between input channels) x PV vectors
- * of 8 pixels. */
+/* The weights packed per block of NB output channels (fwd_conv's blocks:
+ * 8 with AVX-512, then 4, then 1): the block of channels o..o+NB-1 at
+ * wp + o * C * 9, holding for each input channel ci and tap t (= ky * 3 +
+ * kx) the NB weights side by side, wp[o * C * 9 + (ci * 9 + t) * NB + j]
+ * = w(o + j, ci, t). One pointer then reaches every weight of a block by a
+ * constant displacement (the unpacked weights, NB channels C * 9 floats
+ * apart, took gcc 12 a register or a stack slot per channel and tap).
+ * Packing only moves floats: the same products and sums as before. src(o,
+ * ci, t) is the weight at src[o * os + ci * cs + (flip ? 8 - t : t)]: the
+ * forward's w[o][ci][t] (os = C * 9, cs = 9), or din's transposed and
+ * flipped weights (output channel o of din's conv is input channel o of the
+ * layer: os = 9, cs = C_layer * 9). */
+static AI void pack_weights(float *wp, const float *src, size_t os, size_t cs, bool flip, int O, int C, bool wide)
+{
+    int o = 0;
+    while (o < O) {
+        int NB = wide && o + 8 <= O ? 8 : o + 4 <= O ? 4 : 1;
+        float *d = wp + (size_t)o * C * 9;
+        for (int ci = 0; ci < C; ci++)
+            for (int t = 0; t < 9; t++)
+                for (int j = 0; j < NB; j++)
+                    d[((size_t)ci * 9 + t) * NB + j] = src[(size_t)(o + j) * os + (size_t)ci * cs + (flip ? 8 - t : t)];
+        o += NB;
+    }
+}
+
+/* One tap of a block: PV vectors of input pixels at xr, the NB weights of
+ * the tap at w; acc = acc + w * x, each product rounded and then the sum.
+ * The weight multiplies as a scalar (vector op scalar): compilers load it
+ * with one broadcast from memory, where a shuffle of a lane-0 vector became
+ * a scalar load, a move and a register broadcast (gcc 12). The lanes get
+ * the same product either way. */
+static AI void fwd_tap(v8 acc[8][2], const float *xr, const float *w, int NB, int PV)
+{
+    v8 xv[2];
+    for (int v = 0; v < PV; v++)
+        xv[v] = ld8(xr + 8 * v);
+    for (int j = 0; j < NB; j++)
+        for (int v = 0; v < PV; v++)
+            acc[j][v] = acc[j][v] + w[j] * xv[v];
+}
+
+static AI void fwd_tap16(v16 acc[8][2], const float *xr, const float *w, int NB, int PV)
+{
+    v16 xv[2];
+    for (int v = 0; v < PV; v++)
+        xv[v] = ld16(xr + 16 * v);
+    for (int j = 0; j < NB; j++)
+        for (int v = 0; v < PV; v++)
+            acc[j][v] = acc[j][v] + w[j] * xv[v];
+}
+
+/* NB output channels (wp: their packed weights) x PV vectors of 8 pixels. */
 static AI void fwd_block(float *out, size_t ostride, const float *row, size_t plane, const tap_list *tl,
-                         const float *w, size_t wstride, int C, int NB, int PV, bool add)
+                         const float *wp, int C, int NB, int PV, bool add)
 {
     v8 acc[8][2];
     for (int j = 0; j < NB; j++)
@@ -256,17 +289,14 @@ static AI void fwd_block(float *out, size_t ostride, const float *row, size_t pl
             acc[j][v] = zero8();
     for (int ci = 0; ci < C; ci++) {
         const float *x0 = row + (size_t)ci * plane;
-        const float *wc = w + (size_t)ci * 9;
-        for (int t = 0; t < tl->n; t++) {
-            const float *xr = x0 + tl->off[t];
-            v8 xv[2];
-            for (int v = 0; v < PV; v++)
-                xv[v] = ld8(xr + 8 * v);
-            for (int j = 0; j < NB; j++) {
-                v8 wv = splat8(&wc[(size_t)j * wstride + tl->wi[t]]);
-                for (int v = 0; v < PV; v++)
-                    acc[j][v] = acc[j][v] + wv * xv[v];
-            }
+        const float *wc = wp + (size_t)ci * 9 * NB;
+        if (tl->regular) {
+#pragma GCC unroll 1
+            for (int t = 0; t < 9; t++)
+                fwd_tap(acc, x0 + tl->off[t], wc + t * NB, NB, PV);
+        } else {
+            for (int t = 0; t < tl->n; t++)
+                fwd_tap(acc, x0 + tl->off[t], wc + tl->wi[t] * NB, NB, PV);
         }
     }
     for (int j = 0; j < NB; j++)
@@ -279,7 +309,7 @@ static AI void fwd_block(float *out, size_t ostride, const float *row, size_t pl
 /* The same in 16 lanes (AVX-512 only): per lane the same operations, so
  * the same bits as fwd_block and fwd_pixel. */
 static AI void fwd_block16(float *out, size_t ostride, const float *row, size_t plane, const tap_list *tl,
-                           const float *w, size_t wstride, int C, int NB, int PV, bool add)
+                           const float *wp, int C, int NB, int PV, bool add)
 {
     v16 acc[8][2];
     for (int j = 0; j < NB; j++)
@@ -287,17 +317,14 @@ static AI void fwd_block16(float *out, size_t ostride, const float *row, size_t 
             acc[j][v] = (v16){0.0f};
     for (int ci = 0; ci < C; ci++) {
         const float *x0 = row + (size_t)ci * plane;
-        const float *wc = w + (size_t)ci * 9;
-        for (int t = 0; t < tl->n; t++) {
-            const float *xr = x0 + tl->off[t];
-            v16 xv[2];
-            for (int v = 0; v < PV; v++)
-                xv[v] = ld16(xr + 16 * v);
-            for (int j = 0; j < NB; j++) {
-                v16 wv = splat16(&wc[(size_t)j * wstride + tl->wi[t]]);
-                for (int v = 0; v < PV; v++)
-                    acc[j][v] = acc[j][v] + wv * xv[v];
-            }
+        const float *wc = wp + (size_t)ci * 9 * NB;
+        if (tl->regular) {
+#pragma GCC unroll 1
+            for (int t = 0; t < 9; t++)
+                fwd_tap16(acc, x0 + tl->off[t], wc + t * NB, NB, PV);
+        } else {
+            for (int t = 0; t < tl->n; t++)
+                fwd_tap16(acc, x0 + tl->off[t], wc + tl->wi[t] * NB, NB, PV);
         }
     }
     for (int j = 0; j < NB; j++)
@@ -309,16 +336,16 @@ static AI void fwd_block16(float *out, size_t ostride, const float *row, size_t 
 
 /* One pixel: the scalar operations of one vector lane. */
 static AI void fwd_pixel(float *out, size_t ostride, const float *row, size_t plane, const tap_list *tl,
-                         const float *w, size_t wstride, int C, int NB, bool add)
+                         const float *wp, int C, int NB, bool add)
 {
     float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
     for (int ci = 0; ci < C; ci++) {
         const float *x0 = row + (size_t)ci * plane;
-        const float *wc = w + (size_t)ci * 9;
+        const float *wc = wp + (size_t)ci * 9 * NB;
         for (int t = 0; t < tl->n; t++) {
             float xv = x0[tl->off[t]];
             for (int j = 0; j < NB; j++)
-                acc[j] = acc[j] + wc[(size_t)j * wstride + tl->wi[t]] * xv;
+                acc[j] = acc[j] + wc[tl->wi[t] * NB + j] * xv;
         }
     }
     for (int j = 0; j < NB; j++)
@@ -326,43 +353,42 @@ static AI void fwd_pixel(float *out, size_t ostride, const float *row, size_t pl
 }
 
 static AI void fwd_row(float *out, size_t ostride, const float *row, size_t plane, const tap_list *tl,
-                       const float *w, size_t wstride, int C, int W, int NB, bool add, bool wide)
+                       const float *wp, int C, int W, int NB, bool add, bool wide)
 {
     int x = 0;
     if (wide) {
         for (; x + 32 <= W; x += 32)
-            fwd_block16(out + x, ostride, row + x, plane, tl, w, wstride, C, NB, 2, add);
+            fwd_block16(out + x, ostride, row + x, plane, tl, wp, C, NB, 2, add);
         for (; x + 16 <= W; x += 16)
-            fwd_block16(out + x, ostride, row + x, plane, tl, w, wstride, C, NB, 1, add);
+            fwd_block16(out + x, ostride, row + x, plane, tl, wp, C, NB, 1, add);
     }
     for (; x + 16 <= W; x += 16)
-        fwd_block(out + x, ostride, row + x, plane, tl, w, wstride, C, NB, 2, add);
+        fwd_block(out + x, ostride, row + x, plane, tl, wp, C, NB, 2, add);
     for (; x + 8 <= W; x += 8)
-        fwd_block(out + x, ostride, row + x, plane, tl, w, wstride, C, NB, 1, add);
+        fwd_block(out + x, ostride, row + x, plane, tl, wp, C, NB, 1, add);
     for (; x < W; x++)
-        fwd_pixel(out + x, ostride, row + x, plane, tl, w, wstride, C, NB, add);
+        fwd_pixel(out + x, ostride, row + x, plane, tl, wp, C, NB, add);
 }
 
 /* out[O][OH][OW] (= or +=) sum over C input planes (plane floats apart;
- * output row y at in + y * rowstep) and the taps; w[o][ci][9] with wstride
- * floats between output channels. wide (AVX-512): 16-lane blocks of 8
+ * output row y at in + y * rowstep) and the taps; wp: the weights packed
+ * by pack_weights with the same wide. wide (AVX-512): 16-lane blocks of 8
  * output channels, 32 registers. */
 static AI void fwd_conv(float *out, int O, int OH, int OW, const float *in, size_t rowstep, size_t plane, int C,
-                        const tap_list *tl, const float *w, size_t wstride, bool add, bool wide)
+                        const tap_list *tl, const float *wp, bool add, bool wide)
 {
-    size_t P = (size_t)OH * OW;
+    size_t P = (size_t)OH * OW, WB = (size_t)C * 9;
     for (int y = 0; y < OH; y++) {
         const float *row = in + (size_t)y * rowstep;
         float *dst = out + (size_t)y * OW;
         int o = 0;
         if (wide)
             for (; o + 8 <= O; o += 8)
-                fwd_row(dst + (size_t)o * P, P, row, plane, tl, w + (size_t)o * wstride, wstride, C, OW, 8, add,
-                        true);
+                fwd_row(dst + (size_t)o * P, P, row, plane, tl, wp + o * WB, C, OW, 8, add, true);
         for (; o + 4 <= O; o += 4)
-            fwd_row(dst + (size_t)o * P, P, row, plane, tl, w + (size_t)o * wstride, wstride, C, OW, 4, add, wide);
+            fwd_row(dst + (size_t)o * P, P, row, plane, tl, wp + o * WB, C, OW, 4, add, wide);
         for (; o < O; o++)
-            fwd_row(dst + (size_t)o * P, P, row, plane, tl, w + (size_t)o * wstride, wstride, C, OW, 1, add, wide);
+            fwd_row(dst + (size_t)o * P, P, row, plane, tl, wp + o * WB, C, OW, 1, add, wide);
     }
 }
 
@@ -370,7 +396,7 @@ static AI void fwd_conv(float *out, int O, int OH, int OW, const float *in, size
 static AI tap_list taps_s1(size_t rs)
 {
     tap_list t;
-    t.n = 9;
+    t.n = 9, t.regular = true, t.rs = (ptrdiff_t)rs, t.k1 = 1, t.k2 = 2;
     for (int ky = 0; ky < 3; ky++)
         for (int kx = 0; kx < 3; kx++)
             t.off[ky * 3 + kx] = (ptrdiff_t)(ky * rs + kx), t.wi[ky * 3 + kx] = ky * 3 + kx;
@@ -380,7 +406,7 @@ static AI tap_list taps_s1(size_t rs)
 static AI tap_list taps_s2(size_t rs, size_t half)
 {
     tap_list t;
-    t.n = 9;
+    t.n = 9, t.regular = true, t.rs = (ptrdiff_t)rs, t.k1 = (ptrdiff_t)half, t.k2 = 1;
     for (int ky = 0; ky < 3; ky++) {
         t.off[ky * 3 + 0] = (ptrdiff_t)(ky * rs);
         t.off[ky * 3 + 1] = (ptrdiff_t)(half + ky * rs);
@@ -547,21 +573,37 @@ static AI void dw_sample(float *dw, const float *g, int O, int OH, int OW, const
 
 /* ---- forward and backward ---------------------------------------------------*/
 
+/* Where the packed weights go in the workspace: after the padded input,
+ * the padded output gradient and din's phase planes (the layout of
+ * bwd_body; the forward leaves the middle parts unused). */
+static AI float *packed_at(float *ws, lpnas_shape s, int O, int stride)
+{
+    int OH = out_size(s.h, stride), OW = out_size(s.w, stride);
+    size_t gplane = (size_t)(OH + 2) * row_stride(OW + 2);
+    size_t ph = stride == 2 ? (size_t)s.c * 4 * (size_t)((s.h + 3) / 2) * (size_t)((s.w + 3) / 2) : 0;
+    return align64(ws) + (size_t)s.c * plane_floats(s.h, s.w, stride) + (size_t)O * gplane + ph;
+}
+
 static AI void fwd_body(float *out, const float *in, const float *w, lpnas_shape s, int O, int stride, float *ws,
                         bool wide)
 {
     size_t P = (size_t)s.h * s.w, plane = plane_floats(s.h, s.w, stride);
     int OH = out_size(s.h, stride), OW = out_size(s.w, stride);
-    float *xp = align64(ws) + 15;
+    float *xp = align64(ws) + 15, *wp = packed_at(ws, s, O, stride);
     size_t rs = stride == 1 ? row_stride(s.w + 2) : row_stride(OW + 1);
-    tap_list tl = stride == 1 ? taps_s1(rs) : taps_s2(rs, plane / 2);
+    pack_weights(wp, w, (size_t)s.c * 9, 9, false, O, s.c, wide);
+    /* one call per stride, each with its own list: the tap offsets k1, k2
+     * are then constants of each (fwd_block) */
+    tap_list t1 = taps_s1(rs), t2 = taps_s2(rs, plane / 2);
     for (int n = 0; n < s.n; n++) {
-        if (stride == 1)
+        float *o = out + (size_t)n * O * OH * OW;
+        if (stride == 1) {
             pad_planes(xp, in + (size_t)n * s.c * P, s.c, s.h, s.w);
-        else
+            fwd_conv(o, O, OH, OW, xp, rs, plane, s.c, &t1, wp, false, wide);
+        } else {
             split_planes(xp, in + (size_t)n * s.c * P, s.c, s.h, s.w);
-        fwd_conv(out + (size_t)n * O * OH * OW, O, OH, OW, xp, stride * rs, plane, s.c, &tl, w, (size_t)s.c * 9,
-                 false, wide);
+            fwd_conv(o, O, OH, OW, xp, 2 * rs, plane, s.c, &t2, wp, false, wide);
+        }
     }
 }
 
@@ -575,7 +617,7 @@ static AI void fwd_body(float *out, const float *in, const float *w, lpnas_shape
 static AI tap_list taps_phase(int py, int px, size_t rs)
 {
     tap_list t;
-    t.n = 0;
+    t.n = 0, t.regular = false, t.rs = t.k1 = t.k2 = 0;
     for (int ky = 2; ky >= 0; ky--)
         for (int kx = 2; kx >= 0; kx--) {
             if ((ky & 1) != py || (kx & 1) != px)
@@ -597,14 +639,11 @@ static AI void bwd_body(float *din, float *dw, const float *dout, const float *i
     size_t grs = row_stride(OW + 2), gplane = (size_t)(OH + 2) * grs;
     float *xp = align64(ws), *gp = xp + (size_t)s.c * plane, *ph = gp + (size_t)O * gplane;
     int AH = (s.h + 3) / 2, BW = (s.w + 3) / 2;
-    float *wt = ph + (stride == 2 ? (size_t)s.c * 4 * AH * BW : 0), *st = wt + (size_t)s.c * O * 9;
+    float *wt = packed_at(ws, s, O, stride), *st = wt + (size_t)s.c * O * 9;
     tap_list tl = stride == 1 ? taps_s1(rs) : taps_s2(rs, plane / 2);
-    if (din) /* stride 1: wt[c][o][t] = w[o][c][8 - t], din is the forward conv of gp with wt;
-                stride 2: wt[c][o][t] = w[o][c][t] for the phase taps */
-        for (int o = 0; o < O; o++)
-            for (int c = 0; c < s.c; c++)
-                for (int t = 0; t < 9; t++)
-                    wt[((size_t)c * O + o) * 9 + t] = w[((size_t)o * s.c + c) * 9 + (stride == 1 ? 8 - t : t)];
+    if (din) /* din is a forward conv of gp with s.c output and O input channels: weight (c, o, t) =
+                w[o][c][8 - t] (stride 1), w[o][c][t] for the phase taps (stride 2) */
+        pack_weights(wt, w, 9, (size_t)s.c * 9, stride == 1, s.c, O, wide);
     for (int n = 0; n < s.n; n++) {
         const float *g = dout + (size_t)n * O * OP;
         float *dx = din ? din + (size_t)n * s.c * P : NULL;
@@ -618,7 +657,7 @@ static AI void bwd_body(float *din, float *dw, const float *dout, const float *i
         pad_planes(gp + 15, g, O, OH, OW);
         if (stride == 1) {
             tap_list t1 = taps_s1(grs);
-            fwd_conv(dx, s.c, s.h, s.w, gp + 15, grs, gplane, O, &t1, wt, (size_t)O * 9, true, wide);
+            fwd_conv(dx, s.c, s.h, s.w, gp + 15, grs, gplane, O, &t1, wt, true, wide);
             continue;
         }
         /* phase (py, px) at ph + (py * 2 + px) * C * AH * BW: a conv over the
@@ -628,7 +667,7 @@ static AI void bwd_body(float *din, float *dw, const float *dout, const float *i
                 tap_list tp = taps_phase(py, px, grs);
                 float *pp = ph + (size_t)(py * 2 + px) * s.c * AH * BW;
                 /* output row a, tap (dy, dx): gq row a + 1 - dy, column b + 1 - dx */
-                fwd_conv(pp, s.c, AH, BW, gp + 15, grs, gplane, O, &tp, wt, (size_t)O * 9, false, wide);
+                fwd_conv(pp, s.c, AH, BW, gp + 15, grs, gplane, O, &tp, wt, false, wide);
             }
         /* din[iy][ix] += phase ((iy + 1) & 1, (ix + 1) & 1) at ((iy + 1) >> 1, (ix + 1) >> 1) */
         size_t PP = (size_t)s.c * AH * BW;
