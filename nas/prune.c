@@ -1,7 +1,18 @@
 /* The median pruner's bookkeeping (nas/prune.h). As Optuna's MedianPruner:
  * the median is the 50th percentile with linear interpolation (the mean of
- * the two middle values for an even count), over completed trials only --
- * pruned candidates never lower the bar for later ones. */
+ * the two middle values for an even count), and pruning starts after
+ * `startup` finished candidates. Unlike Optuna, the pruned candidates count
+ * too, each at every checkpoint from the one it was stopped at on, with the
+ * value it was stopped with (its curve carried forward: taken to improve no
+ * further). Over finished candidates only, the bar can only rise: once the
+ * children of a search's good parents all fell below it at the first
+ * checkpoint, none finished and the median never moved again. At make
+ * demo's scale (seed 1, 120 + 40 steps) that rule pruned 37 of 43
+ * candidates, all at step 40 against the median of the first 6, and the
+ * evolution starved of new parents. Counted as here, the first checkpoint's
+ * bar follows the candidates the search proposes now, and a later
+ * checkpoint's bar is not raised by survivorship (the candidates stopped
+ * before it count at their last value). */
 #include "nas/prune.h"
 
 #include <math.h>
@@ -31,11 +42,21 @@ void lpnas_prune_medians(const lpnas_candidate *cand, size_t n, int startup, dou
         median[k] = NAN;
         if (!v)
             continue; /* out of memory: no pruning, never a wrong one */
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (cand[i].status == LPNAS_CAND_OK && !isnan(cand[i].curve[k]))
-                v[m++] = cand[i].curve[k];
-        if (m == 0 || m < (size_t)(startup < 1 ? 1 : startup))
+        size_t m = 0, finished = 0;
+        for (size_t i = 0; i < n; i++) {
+            const lpnas_candidate *c = &cand[i];
+            if (c->status == LPNAS_CAND_OK && !isnan(c->curve[k]))
+                v[m++] = c->curve[k], finished++;
+            else if (c->status == LPNAS_CAND_PRUNED) {
+                /* its value at k, else the last one before k (stopped there) */
+                int j = k;
+                while (j >= 0 && isnan(c->curve[j]))
+                    j--;
+                if (j >= 0)
+                    v[m++] = c->curve[j];
+            }
+        }
+        if (finished == 0 || finished < (size_t)(startup < 1 ? 1 : startup))
             continue;
         qsort(v, m, sizeof *v, cmp_double);
         median[k] = m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);

@@ -3,7 +3,8 @@
  * with the same results as an uninterrupted run; duplicates are never
  * evaluated twice; failures are recorded and the search goes on; an empty
  * feasible region ends with a clear status; stop requests save. The median
- * pruner: checkpoints, medians over finished candidates only, no effect on
+ * pruner: checkpoints, medians over finished and pruned candidates (pruned
+ * ones at their last value from where they stopped), no effect on
  * the results when it prunes nothing, pruned rows recorded and kept as
  * pruned through a resume, never the best. */
 #include <math.h>
@@ -415,14 +416,24 @@ START_TEST(prune_points_and_medians)
         c[i].curve[0] = v[i];
         c[i].curve[1] = i < 2 ? v[i] : NAN;
     }
-    c[4].status = LPNAS_CAND_PRUNED; /* pruned ones do not count */
     double med[LPNAS_PRUNE_POINTS];
+    lpnas_prune_medians(c, 4, 2, med);
+    ck_assert(med[0] == 0.4);              /* ok: 0.1 0.3 0.5 0.9 -> (0.3 + 0.5) / 2 */
+    ck_assert(fabs(med[1] - 0.3) < 1e-15); /* 0.1 and 0.5 */
+    ck_assert(isnan(med[2]));              /* nobody measured there */
+    /* c[4] stopped at point 0 with 0.7: it counts there and, carried forward, at point 1 */
+    c[4].status = LPNAS_CAND_PRUNED;
     lpnas_prune_medians(c, 5, 2, med);
-    ck_assert(med[0] == 0.4);                /* ok: 0.1 0.3 0.5 0.9 -> (0.3 + 0.5) / 2 */
-    ck_assert(fabs(med[1] - 0.3) < 1e-15);   /* 0.1 and 0.5 */
-    ck_assert(isnan(med[2]));                /* nobody measured there */
+    ck_assert(med[0] == 0.5);    /* 0.1 0.3 0.5 0.7 0.9 */
+    ck_assert(med[1] == 0.5);    /* 0.1 0.5 and the carried 0.7 */
+    ck_assert(isnan(med[2]));    /* no finished candidate measured point 2: no pruning there */
     lpnas_prune_medians(c, 5, 3, med);
-    ck_assert(med[0] == 0.4 && isnan(med[1])); /* only 2 at point 1: below the startup count */
+    ck_assert(med[0] == 0.5 && isnan(med[1])); /* only 2 finished at point 1: below the startup count */
+    /* a pruned candidate without any measured point (none exists in a search) is skipped; a failed one never counts */
+    c[4].curve[0] = NAN;
+    c[3].status = LPNAS_CAND_FAILED;
+    lpnas_prune_medians(c, 5, 2, med);
+    ck_assert(med[0] == 0.5); /* ok: 0.1 0.5 0.9 */
 }
 END_TEST
 
