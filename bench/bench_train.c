@@ -282,6 +282,19 @@ static void workers(int pairs, int quick)
     printf("x\n(meaningful only on an otherwise idle machine with >= 2 cores)\n");
 }
 
+/* An integer option in lo..hi into *v, or a message naming it. */
+static bool int_option(const char *name, const char *arg, int lo, int hi, int *v)
+{
+    char *e;
+    long x = strtol(arg, &e, 10);
+    if (!*arg || *e || x < lo || x > hi) {
+        fprintf(stderr, "bench_train: %s '%s': expected %d..%d\n", name, arg, lo, hi);
+        return false;
+    }
+    *v = (int)x;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     int pairs = 5, quick = 0, table = 0;
@@ -297,21 +310,11 @@ int main(int argc, char **argv)
                    PYTHON);
             return 0;
         } else if (!strcmp(argv[i], "--pairs") && i + 1 < argc) {
-            char *e;
-            long v = strtol(argv[++i], &e, 10);
-            if (*e || v < 1 || v > 32) {
-                fprintf(stderr, "bench_train: --pairs '%s': expected 1..32\n", argv[i]);
+            if (!int_option("--pairs", argv[++i], 1, 32, &pairs))
                 return 2;
-            }
-            pairs = (int)v;
         } else if (!strcmp(argv[i], "--table") && i + 1 < argc) {
-            char *e;
-            long v = strtol(argv[++i], &e, 10);
-            if (*e || v < 1 || v > 3) {
-                fprintf(stderr, "bench_train: --table '%s': expected 1, 2 or 3\n", argv[i]);
+            if (!int_option("--table", argv[++i], 1, 3, &table))
                 return 2;
-            }
-            table = (int)v;
         } else if (!strcmp(argv[i], "--peer") && i + 1 < argc) {
             peer = argv[++i];
         } else if (!strcmp(argv[i], "--quick")) {
