@@ -6,7 +6,8 @@
 # candidates per hour of both and the two bests (the fitness the search ranks by, from
 # results.csv; aligned mIoU minus the latency penalty, here the aligned mIoU of ok rows).
 # With PAIR=1 the two searches of a seed run at the same time, pinned to cores 0 and 1
-# (taskset), so both see the same machine; otherwise one after the other. A rerun skips the
+# (taskset), so both see the same machine, and the pruned one is stopped (SIGINT: it saves its
+# finished candidates) once the unpruned one is done; otherwise one after the other. A rerun skips the
 # searches whose results.csv is complete (exit 0 recorded in OUTDIR/NAME.done).
 # usage: tools/prune_experiment.sh OUTDIR [EVALUATIONS] [WARMUP] [FINETUNE] [PRUNE_WARMUP] [TILES] [PRUNE_STARTUP]
 set -eu
@@ -30,13 +31,19 @@ for seed in 1 2 3; do
     [ "${PAIR:-0}" = 1 ] && pin="taskset -c $core"
     $pin $bin $common "$@" --overwrite --out "$out/$name" > "$out/$name.log" 2>&1 && touch "$out/$name.done"
   }
-  if [ "${PAIR:-0}" = 1 ]; then
+  if [ -f "$out/noprune-$seed.done" ] && [ -f "$out/prune-$seed.done" ]; then
+    : # both done before
+  elif [ "${PAIR:-0}" = 1 ]; then
     run "noprune-$seed" 0 --no-prune --evaluations "$evals" &
     a=$!
     run "prune-$seed" 1 --prune --prune-warmup "$pw" --prune-startup "$startup" --evaluations "$more" &
     b=$!
     wait $a
-    wait $b
+    # equal time reached: stop the pruned search (it saves what it finished, exit 3) and keep it
+    sleep 20
+    pkill -INT -P "$b" 2>/dev/null || true
+    wait $b || true
+    touch "$out/prune-$seed.done"
   else
     run "noprune-$seed" 0 --no-prune --evaluations "$evals"
     run "prune-$seed" 1 --prune --prune-warmup "$pw" --prune-startup "$startup" --evaluations "$more"
