@@ -213,18 +213,13 @@ static AI void split_planes(float *dst, const float *x, int C, int H, int W)
  * A list of taps: for tap t, the input value of output pixel x is at
  * row + off[t] + x in each input channel's plane, its weight at wi[t].
  * A regular list (the forward and the stride-1 din) has the 9 taps of a
- * 3x3 kernel in the order ky, kx: tap (ky, kx) at ky * rs + (0, k1, k2)[kx],
- * weight ky * 3 + kx. The blocks walk a regular list as two constant loops,
- * fully unrolled: the offsets become addressing modes (k1, k2 are constants
- * where the list is built), where a walk of off[] and wi[] cost two loads
- * and two address computations per tap (a quarter of the forward's
- * instructions, gcc 12). Both walks visit the same taps in the same order. */
+ * 3x3 kernel in the order ky, kx with weights wi[t] = t: the blocks then
+ * step the weight pointer instead of reading wi[] (same taps, same order). */
 typedef struct {
     ptrdiff_t off[9];
     int wi[9];
     int n;
     bool regular;
-    ptrdiff_t rs, k1, k2;
 } tap_list;
 
 /* The weights packed per block of NB output channels (fwd_conv's blocks:
@@ -396,7 +391,7 @@ static AI void fwd_conv(float *out, int O, int OH, int OW, const float *in, size
 static AI tap_list taps_s1(size_t rs)
 {
     tap_list t;
-    t.n = 9, t.regular = true, t.rs = (ptrdiff_t)rs, t.k1 = 1, t.k2 = 2;
+    t.n = 9, t.regular = true;
     for (int ky = 0; ky < 3; ky++)
         for (int kx = 0; kx < 3; kx++)
             t.off[ky * 3 + kx] = (ptrdiff_t)(ky * rs + kx), t.wi[ky * 3 + kx] = ky * 3 + kx;
@@ -406,7 +401,7 @@ static AI tap_list taps_s1(size_t rs)
 static AI tap_list taps_s2(size_t rs, size_t half)
 {
     tap_list t;
-    t.n = 9, t.regular = true, t.rs = (ptrdiff_t)rs, t.k1 = (ptrdiff_t)half, t.k2 = 1;
+    t.n = 9, t.regular = true;
     for (int ky = 0; ky < 3; ky++) {
         t.off[ky * 3 + 0] = (ptrdiff_t)(ky * rs);
         t.off[ky * 3 + 1] = (ptrdiff_t)(half + ky * rs);
@@ -592,18 +587,13 @@ static AI void fwd_body(float *out, const float *in, const float *w, lpnas_shape
     float *xp = align64(ws) + 15, *wp = packed_at(ws, s, O, stride);
     size_t rs = stride == 1 ? row_stride(s.w + 2) : row_stride(OW + 1);
     pack_weights(wp, w, (size_t)s.c * 9, 9, false, O, s.c, wide);
-    /* one call per stride, each with its own list: the tap offsets k1, k2
-     * are then constants of each (fwd_block) */
-    tap_list t1 = taps_s1(rs), t2 = taps_s2(rs, plane / 2);
+    tap_list tl = stride == 1 ? taps_s1(rs) : taps_s2(rs, plane / 2);
     for (int n = 0; n < s.n; n++) {
-        float *o = out + (size_t)n * O * OH * OW;
-        if (stride == 1) {
+        if (stride == 1)
             pad_planes(xp, in + (size_t)n * s.c * P, s.c, s.h, s.w);
-            fwd_conv(o, O, OH, OW, xp, rs, plane, s.c, &t1, wp, false, wide);
-        } else {
+        else
             split_planes(xp, in + (size_t)n * s.c * P, s.c, s.h, s.w);
-            fwd_conv(o, O, OH, OW, xp, 2 * rs, plane, s.c, &t2, wp, false, wide);
-        }
+        fwd_conv(out + (size_t)n * O * OH * OW, O, OH, OW, xp, stride * rs, plane, s.c, &tl, wp, false, wide);
     }
 }
 
@@ -617,7 +607,7 @@ static AI void fwd_body(float *out, const float *in, const float *w, lpnas_shape
 static AI tap_list taps_phase(int py, int px, size_t rs)
 {
     tap_list t;
-    t.n = 0, t.regular = false, t.rs = t.k1 = t.k2 = 0;
+    t.n = 0, t.regular = false;
     for (int ky = 2; ky >= 0; ky--)
         for (int kx = 2; kx >= 0; kx--) {
             if ((ky & 1) != py || (kx & 1) != px)
