@@ -222,8 +222,8 @@ typedef struct {
     bool regular;
 } tap_list;
 
-/* The weights packed per block of NB output channels (fwd_conv's blocks:
- * 8 with AVX-512, then 4, then 1): the block of channels o..o+NB-1 at
+/* The weights packed per block of NB output channels (oc_block: 8 with
+ * AVX-512, then 4, then 1): the block of channels o..o+NB-1 at
  * wp + o * C * 9, holding for each input channel ci and tap t (= ky * 3 +
  * kx) the NB weights side by side, wp[o * C * 9 + (ci * 9 + t) * NB + j]
  * = w(o + j, ci, t). One pointer then reaches every weight of a block by a
@@ -234,11 +234,18 @@ typedef struct {
  * forward's w[o][ci][t] (os = C * 9, cs = 9), or din's transposed and
  * flipped weights (output channel o of din's conv is input channel o of the
  * layer: os = 9, cs = C_layer * 9). */
+/* The output-channel block starting at o of O: the one rule of
+ * pack_weights and fwd_conv. */
+static AI int oc_block(int o, int O, bool wide)
+{
+    return wide && o + 8 <= O ? 8 : o + 4 <= O ? 4 : 1;
+}
+
 static AI void pack_weights(float *wp, const float *src, size_t os, size_t cs, bool flip, int O, int C, bool wide)
 {
     int o = 0;
     while (o < O) {
-        int NB = wide && o + 8 <= O ? 8 : o + 4 <= O ? 4 : 1;
+        int NB = oc_block(o, O, wide);
         float *d = wp + (size_t)o * C * 9;
         for (int ci = 0; ci < C; ci++)
             for (int t = 0; t < 9; t++)
@@ -376,14 +383,16 @@ static AI void fwd_conv(float *out, int O, int OH, int OW, const float *in, size
     for (int y = 0; y < OH; y++) {
         const float *row = in + (size_t)y * rowstep;
         float *dst = out + (size_t)y * OW;
-        int o = 0;
-        if (wide)
-            for (; o + 8 <= O; o += 8)
-                fwd_row(dst + (size_t)o * P, P, row, plane, tl, wp + o * WB, C, OW, 8, add, true);
-        for (; o + 4 <= O; o += 4)
-            fwd_row(dst + (size_t)o * P, P, row, plane, tl, wp + o * WB, C, OW, 4, add, wide);
-        for (; o < O; o++)
-            fwd_row(dst + (size_t)o * P, P, row, plane, tl, wp + o * WB, C, OW, 1, add, wide);
+        for (int o = 0, NB; o < O; o += NB) { /* NB a constant in each call below */
+            NB = oc_block(o, O, wide);
+            float *d = dst + (size_t)o * P;
+            if (NB == 8)
+                fwd_row(d, P, row, plane, tl, wp + o * WB, C, OW, 8, add, true);
+            else if (NB == 4)
+                fwd_row(d, P, row, plane, tl, wp + o * WB, C, OW, 4, add, wide);
+            else
+                fwd_row(d, P, row, plane, tl, wp + o * WB, C, OW, 1, add, wide);
+        }
     }
 }
 
