@@ -7,7 +7,7 @@
  *     rounded to odd (the odd one of the sum rounded down and rounded up;
  *     MXCSR.RC = round down in the block loops) and then to binary16 by the
  *     CPU's conversion, which is one correct rounding; no branch on the
- *     data; 8 adjacent output pixels per vector, 8 chains in flight, for
+ *     data; 8 adjacent output pixels per vector, 12 chains in flight, for
  *     every dense, grouped and depthwise conv;
  *   AVX-512F: the same with 16 pixels per vector, 16 chains, the directed
  *     roundings embedded in the fmas;

@@ -64,8 +64,11 @@
  * and their extra lanes are not stored. One kernel thus serves dense,
  * grouped and depthwise convs, any stride, dilation and border: adjacent
  * output pixels per vector, OCB output channels x PV pixel vectors in
- * flight (8 chains on AVX2 with its 16 registers, 16 on AVX-512F: the fma
- * -> blend -> cvtps_ph -> cvtph_ps chain of a step is ~20 cycles long).
+ * flight (12 chains on AVX2 with its 16 registers, 16 on AVX-512F: the fma
+ * -> blend -> cvtps_ph -> cvtph_ps chain of a step is ~20 cycles long, and
+ * 8 chains left the AVX2 ports idle part of it). Every loop over them is
+ * unrolled by pragma: left to itself gcc 12 unrolls 8 chains but not 12 or
+ * 16, and then keeps the accumulators in memory (a store per step).
  *
  * Overflow is not modelled (RD/RU would stop at 65504 or go to inf where
  * the chain's RN16 goes to inf only from 65520): before the loop, a bound
@@ -119,6 +122,13 @@ size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape o, const l
 #define AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
 #define AVX512_TARGET __attribute__((target("avx512f,avx2,fma,f16c")))
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+/* Unroll a loop over chains completely (its count is a constant at every
+ * call), so that the accumulators stay in registers (top comment). */
+#if defined(__clang__)
+#define UNROLL_ALL _Pragma("clang loop unroll(full)")
+#else
+#define UNROLL_ALL _Pragma("GCC unroll 16")
+#endif
 #define RNE16 (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define RD32 (_MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
 #define RU32 (_MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC)
@@ -221,9 +231,9 @@ AVX2_TARGET static double convert_group(float *xb, const float *src, lpnas_shape
  * bit, so lo's last bit is shifted there). */
 AVX2_TARGET static ALWAYS_INLINE __m256 step8(__m256 w, const float *xp, __m256 acc)
 {
-    __m256 x = _mm256_loadu_ps(xp), t = acc;
-    __m256 lo = _mm256_fmadd_ps(w, x, acc);
-    __asm__("vfnmsub231ps %2, %1, %0" : "+x"(t) : "x"(w), "x"(x));
+    __m256 t = acc;
+    __m256 lo = _mm256_fmadd_ps(w, _mm256_loadu_ps(xp), acc);
+    __asm__("vfnmsub231ps %2, %1, %0" : "+x"(t) : "x"(w), "m"(*(const __m256_u *)xp));
     __m256 hi = _mm256_xor_ps(t, _mm256_set1_ps(-0.0f));
     __m256 lo_odd = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(lo), 31));
     __m256 ro = _mm256_blendv_ps(hi, lo, lo_odd);
@@ -235,26 +245,27 @@ AVX2_TARGET static ALWAYS_INLINE __m256 step8(__m256 w, const float *xp, __m256 
  * xoff: [ocb][K] |w| and tap offsets (into xpix) of these channels; b16:
  * their biases; out: the first pixel of the first channel, channels ostride
  * apart; nvalid: pixels to store from the first. ocb and pv are constants
- * at each call (acc[] in registers). */
+ * at each call, the loops over them unrolled, so acc[] stays in registers
+ * (12 accumulators + w, lo and the blend mask of one step: 15 of 16). */
 AVX2_TARGET static ALWAYS_INLINE void block8(float *out, size_t ostride, int nvalid, const float *xpix,
                                              const float *wabs, const ptrdiff_t *xoff, const float *b16, int K,
                                              const int ocb, const int pv)
 {
-    __m256 acc[8];
-    for (int o = 0; o < ocb; o++)
-        for (int v = 0; v < pv; v++)
+    __m256 acc[12];
+    UNROLL_ALL for (int o = 0; o < ocb; o++)
+        UNROLL_ALL for (int v = 0; v < pv; v++)
             acc[o * pv + v] = _mm256_broadcast_ss(b16 + o);
     for (int k = 0; k < K; k++)
-        for (int o = 0; o < ocb; o++) {
+        UNROLL_ALL for (int o = 0; o < ocb; o++) {
             __m256 w = _mm256_broadcast_ss(wabs + (size_t)o * K + k);
             const float *xp = xpix + xoff[(size_t)o * K + k];
-            for (int v = 0; v < pv; v++)
+            UNROLL_ALL for (int v = 0; v < pv; v++)
                 acc[o * pv + v] = step8(w, xp + 8 * v, acc[o * pv + v]);
         }
-    for (int v = 0; v < pv; v++) {
+    UNROLL_ALL for (int v = 0; v < pv; v++) {
         int n = nvalid - 8 * v;
         __m256i lm = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-        for (int o = 0; o < ocb; o++) {
+        UNROLL_ALL for (int o = 0; o < ocb; o++) {
             float *d = out + (size_t)o * ostride + 8 * v;
             if (n >= 8)
                 _mm256_storeu_ps(d, acc[o * pv + v]);
@@ -272,11 +283,14 @@ AVX2_TARGET static __attribute__((noinline)) void blocks8(float *d, size_t ostri
                                                           int K, int ocb, int pv)
 {
     switch (ocb * 32 + pv) {
+    case 4 * 32 + 3: block8(d, ostride, nv, xp, wa, xo, bb, K, 4, 3); break;
     case 4 * 32 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 4, 2); break;
     case 4 * 32 + 1: block8(d, ostride, nv, xp, wa, xo, bb, K, 4, 1); break;
+    case 2 * 32 + 6: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 6); break;
     case 2 * 32 + 4: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 4); break;
     case 2 * 32 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 2); break;
     case 2 * 32 + 1: block8(d, ostride, nv, xp, wa, xo, bb, K, 2, 1); break;
+    case 1 * 32 + 12: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 12); break;
     case 1 * 32 + 8: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 8); break;
     case 1 * 32 + 4: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 4); break;
     case 1 * 32 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 1, 2); break;
@@ -304,20 +318,20 @@ AVX512_TARGET static ALWAYS_INLINE void block16(float *out, size_t ostride, int 
                                                 const int ocb, const int pv)
 {
     __m512 acc[16];
-    for (int o = 0; o < ocb; o++)
-        for (int v = 0; v < pv; v++)
+    UNROLL_ALL for (int o = 0; o < ocb; o++)
+        UNROLL_ALL for (int v = 0; v < pv; v++)
             acc[o * pv + v] = _mm512_set1_ps(b16[o]);
     for (int k = 0; k < K; k++)
-        for (int o = 0; o < ocb; o++) {
+        UNROLL_ALL for (int o = 0; o < ocb; o++) {
             __m512 w = _mm512_set1_ps(wabs[(size_t)o * K + k]);
             const float *xp = xpix + xoff[(size_t)o * K + k];
-            for (int v = 0; v < pv; v++)
+            UNROLL_ALL for (int v = 0; v < pv; v++)
                 acc[o * pv + v] = step16(w, xp + 16 * v, acc[o * pv + v]);
         }
-    for (int v = 0; v < pv; v++) {
+    UNROLL_ALL for (int v = 0; v < pv; v++) {
         int n = nvalid - 16 * v;
         __mmask16 lm = n >= 16 ? (__mmask16)0xFFFF : n > 0 ? (__mmask16)((1u << n) - 1u) : 0;
-        for (int o = 0; o < ocb; o++)
+        UNROLL_ALL for (int o = 0; o < ocb; o++)
             _mm512_mask_storeu_ps(out + (size_t)o * ostride + 16 * v, lm, acc[o * pv + v]);
     }
 }
@@ -345,12 +359,19 @@ AVX512_TARGET static __attribute__((noinline)) void blocks16(float *d, size_t os
 typedef void blocks_fn(float *d, size_t ostride, int nv, const float *xp, const float *wa, const ptrdiff_t *xo,
                        const float *bb, int K, int ocb, int pv);
 
-/* One group of image n, for either width: channel blocks of 4 (2, 1 at the
- * end) x lanes/ocb pixel vectors, so `lanes` chains are in flight (8 with
- * AVX2, 16 with AVX-512F: one per register pair of the step); rows; pixel
- * blocks, fewer vectors at a row's end. Integer work only: the blocks do
- * the arithmetic. */
-static void group_run(blocks_fn *blocks, int lanes, float *out, const float *xb, const float *wabs,
+/* The next smaller pixel-vector count of a block: 12 -> 8 -> 4 -> 2 -> 1,
+ * 6 -> 4, 3 -> 2, 16 -> 8 (the cases blocks8 and blocks16 have). */
+static int smaller_pv(int pv)
+{
+    return pv % 3 == 0 ? pv / 3 * 2 : pv / 2;
+}
+
+/* One group of image n, for either width (lanes: pixels per vector):
+ * channel blocks of 4 (2, 1 at the end) x chains/ocb pixel vectors, so
+ * `chains` chains are in flight (12 with AVX2, 16 with AVX-512F); rows;
+ * pixel blocks, fewer vectors at a row's end. Integer work only: the blocks
+ * do the arithmetic. */
+static void group_run(blocks_fn *blocks, int lanes, int chains, float *out, const float *xb, const float *wabs,
                       const ptrdiff_t *xoff, const float *b16, lpnas_shape o, const lpnas_conv_params *p,
                       const plan *pl, int n, int g)
 {
@@ -364,9 +385,9 @@ static void group_run(blocks_fn *blocks, int lanes, float *out, const float *xb,
             float *orow = out + lpnas_shape_at(o, n, g * og + oc0, oy, 0);
             const float *xrow = xb + (size_t)oy * p->stride_h * pl->wr;
             for (int ox0 = 0; ox0 < o.w;) {
-                int vecs = (o.w - ox0 + lanes - 1) / lanes, pv = lanes / ocb;
+                int vecs = (o.w - ox0 + lanes - 1) / lanes, pv = chains / ocb;
                 while (pv > vecs)
-                    pv /= 2;
+                    pv = smaller_pv(pv);
                 blocks(orow + ox0, ostride, o.w - ox0, xrow + ox0, wa, xo, bb, K, ocb, pv);
                 ox0 += lanes * pv;
             }
@@ -423,9 +444,9 @@ bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, 
             unsigned csr = _mm_getcsr();
             _mm_setcsr((csr & ~(0x6000u | 0x8040u)) | (wide ? 0u : 0x2000u));
             if (wide)
-                group_run(blocks16, 16, out, xb, wa, xo, bb, o, p, &pl, n, g);
+                group_run(blocks16, 16, 16, out, xb, wa, xo, bb, o, p, &pl, n, g);
             else
-                group_run(blocks8, 8, out, xb, wa, xo, bb, o, p, &pl, n, g);
+                group_run(blocks8, 8, 12, out, xb, wa, xo, bb, o, p, &pl, n, g);
             _mm_setcsr(csr);
         }
     return true;

@@ -300,6 +300,12 @@ START_TEST(fp16_accumulate_every_path)
         {1, 3, 5, 70, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 1},     /* depthwise, several vectors in flight and a tail */
         {1, 2, 6, 17, 3, 3, 1, 1, 1, 1, 0, 1, 1, 1, 1},     /* 3x1 kernel, padding in rows only */
         {1, 1, 1, 1, 2, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1},      /* a single pixel */
+        /* the widest pixel blocks of each channel block (AVX2: 4 x 3, 2 x 6,
+         * 1 x 12 vectors; AVX-512F: 4 x 4, 2 x 8, 1 x 16) and their tails */
+        {1, 2, 3, 70, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* dense, 4 channels x 3 and x 4 vectors */
+        {1, 2, 4, 100, 2, 3, 3, 1, 1, 1, 1, 1, 1, 2, 1},    /* depthwise, 12 vectors and a tail */
+        {1, 2, 3, 260, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2, 1},    /* 2 channels a group x 6 and x 8 vectors */
+        {1, 1, 3, 260, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    /* one channel x 12 and x 16 vectors */
     };
     lpnas_isa det = lpnas_cpu_isa_detected();
     for (int isa = LPNAS_ISA_PORTABLE; isa <= (int)det; isa++)
