@@ -471,36 +471,71 @@ END_TEST
 
 /* The FP32 depthwise loops give the same bits on every path this CPU has
  * (forward, backward with and without din), strides 1 and 2, widths with
- * 8-column blocks and tails. */
-START_TEST(depthwise_paths_same_bits)
+ * 8-column blocks and tails. The portable path runs the tap-major loops,
+ * the AVX2 and AVX-512 ones the row-major sums (conv2d_depthwise.c), so
+ * equal bits say the row-major order is the tap-major one. special 1 and
+ * 2: data that the padded row sums must not take -- an inf weight (1 only:
+ * inf * padded 0 would be NaN), -0 weights, -0 and NaN (quiet and
+ * signaling) in din at the rows' edges (-0 + +0 would be +0), -0 and NaN
+ * inputs. */
+/* Equal bits, or both NaN: which NaN a sum of two NaNs returns depends on
+ * the operand order the compiler picks for a commutative addition (x86
+ * returns the first), so NaN signs and payloads are not part of the
+ * contract; everything else, the sign of zero included, is. */
+static bool same_float(float a, float b)
 {
-    const conv_case cases[] = {
-        {2, 3, 9, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 0},
-        {1, 4, 11, 29, 4, 3, 3, 2, 2, 1, 1, 1, 1, 4, 0},
-        {1, 2, 8, 21, 2, 5, 5, 1, 1, 4, 4, 2, 2, 2, 0},
-    };
-    lpnas_isa det = lpnas_cpu_isa_detected();
-    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
-        const conv_case *k = &cases[t];
-        lpnas_conv_params p = params_of(k);
-        lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
-        ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
-        size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o), nw = (size_t)k->c * k->kh * k->kw;
-        float *in = malloc(ni * 4), *w = malloc(nw * 4), *g = malloc(no * 4);
-        fill(in, ni), fill(w, nw), fill(g, no);
-        float *out[3], *din[3], *dw[3];
-        for (int isa = 0; isa <= (int)det; isa++) {
-            out[isa] = malloc(no * 4), din[isa] = calloc(ni, 4), dw[isa] = calloc(nw, 4);
-            lpnas_conv2d_dw_forward_isa(out[isa], in, w, s, o, &p, (lpnas_isa)isa);
-            lpnas_conv2d_dw_backward_isa(din[isa], dw[isa], g, in, w, s, o, &p, (lpnas_isa)isa);
-            lpnas_conv2d_dw_backward_isa(NULL, dw[isa], g, in, w, s, o, &p, (lpnas_isa)isa); /* dw twice */
-            if (isa > 0) {
-                ck_assert_msg(!memcmp(out[isa], out[0], no * 4), "case %zu forward %s", t, lpnas_isa_name(isa));
-                ck_assert_msg(!memcmp(din[isa], din[0], ni * 4), "case %zu din %s", t, lpnas_isa_name(isa));
-                ck_assert_msg(!memcmp(dw[isa], dw[0], nw * 4), "case %zu dw %s", t, lpnas_isa_name(isa));
-            }
+    return (a != a && b != b) || !memcmp(&a, &b, sizeof a);
+}
+
+static void depthwise_case(const conv_case *k, int special, size_t t)
+{
+    lpnas_conv_params p = params_of(k);
+    lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
+    ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
+    size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o), nw = (size_t)k->c * k->kh * k->kw;
+    float *in = malloc(ni * 4), *w = malloc(nw * 4), *g = malloc(no * 4), *din0 = calloc(ni, 4);
+    fill(in, ni), fill(w, nw), fill(g, no);
+    if (special) {
+        uint32_t snan = 0x7fa00001u;
+        if (special == 1)
+            w[0] = INFINITY; /* channel 0; special 2: finite weights, the padded sums' din checks */
+        else /* channel 0: k > 0 and dout -0, so din's -0 edges must stay -0 (a padded +0 would flip them) */
+            for (int i = 0; i < k->kh * k->kw; i++)
+                w[i] = fabsf(w[i]) + 0.5f;
+        if (special == 2)
+            for (size_t i = 0; i < (size_t)o.h * o.w; i++)
+                g[i] = -0.0f;
+        for (int i = 0; i < k->kh * k->kw; i++)
+            w[(size_t)(1 % k->c) * k->kh * k->kw + (size_t)i] = i % 2 ? -0.0f : w[i + 1]; /* channel 1 */
+        for (size_t i = 0; i < ni; i += 7)
+            in[i] = i % 3 ? -0.0f : NAN;
+        for (size_t i = 0; i < ni; i++) {
+            size_t x = i % (size_t)k->w;
+            din0[i] = x == 0 || x + 1 == (size_t)k->w ? (i % 3 ? -0.0f : NAN) : (i % 5 ? 0.0f : -0.0f);
         }
-        /* and the portable path against the reference loops */
+        memcpy(&din0[ni / 2 - ni / 2 % (size_t)k->w], &snan, 4); /* a row's first pixel */
+    }
+    float *out[3], *din[3], *dw[3];
+    lpnas_isa det = lpnas_cpu_isa_detected();
+    for (int isa = 0; isa <= (int)det; isa++) {
+        out[isa] = malloc(no * 4), din[isa] = malloc(ni * 4), dw[isa] = calloc(nw, 4);
+        memcpy(din[isa], din0, ni * 4);
+        lpnas_conv2d_dw_forward_isa(out[isa], in, w, s, o, &p, (lpnas_isa)isa);
+        lpnas_conv2d_dw_backward_isa(din[isa], dw[isa], g, in, w, s, o, &p, (lpnas_isa)isa);
+        lpnas_conv2d_dw_backward_isa(NULL, dw[isa], g, in, w, s, o, &p, (lpnas_isa)isa); /* dw twice */
+        if (isa > 0) {
+            for (size_t i = 0; i < no; i++)
+                LPNAS_REQUIRE(same_float(out[isa][i], out[0][i]), "case %zu%s out[%zu] %s: %a vs %a", t,
+                              special ? " special" : "", i, lpnas_isa_name(isa), (double)out[isa][i], (double)out[0][i]);
+            for (size_t i = 0; i < ni; i++)
+                LPNAS_REQUIRE(same_float(din[isa][i], din[0][i]), "case %zu%s din[%zu] %s: %a vs %a", t,
+                              special ? " special" : "", i, lpnas_isa_name(isa), (double)din[isa][i], (double)din[0][i]);
+            for (size_t i = 0; i < nw; i++)
+                LPNAS_REQUIRE(same_float(dw[isa][i], dw[0][i]), "case %zu%s dw[%zu] %s", t, special ? " special" : "", i,
+                              lpnas_isa_name(isa));
+        }
+    }
+    if (!special) { /* and the portable path against the reference loops */
         float *ref = malloc(no * 4), *rdin = calloc(ni, 4), *rdw = calloc(nw, 4);
         lpnas_conv2d_forward_ref(ref, in, w, NULL, s, k->oc, &p, LPNAS_KACT_NONE, NULL);
         lpnas_conv2d_backward_ref(rdin, rdw, NULL, g, in, w, s, k->oc, &p);
@@ -510,9 +545,32 @@ START_TEST(depthwise_paths_same_bits)
             LPNAS_REQUIRE(fabsf(din[0][i] - rdin[i]) <= 1e-5f * (1 + fabsf(rdin[i])), "case %zu din[%zu]", t, i);
         for (size_t i = 0; i < nw; i++)
             LPNAS_REQUIRE(fabsf(dw[0][i] - 2 * rdw[i]) <= 1e-4f * (1 + fabsf(rdw[i])), "case %zu dw[%zu]", t, i);
-        for (int isa = 0; isa <= (int)det; isa++)
-            free(out[isa]), free(din[isa]), free(dw[isa]);
-        free(in), free(w), free(g), free(ref), free(rdin), free(rdw);
+        free(ref), free(rdin), free(rdw);
+    }
+    for (int isa = 0; isa <= (int)det; isa++)
+        free(out[isa]), free(din[isa]), free(dw[isa]);
+    free(in), free(w), free(g), free(din0);
+}
+
+START_TEST(depthwise_paths_same_bits)
+{
+    const conv_case cases[] = {
+        {2, 3, 9, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 0},
+        {1, 4, 11, 29, 4, 3, 3, 2, 2, 1, 1, 1, 1, 4, 0},   /* stride 2: tap-major on every path */
+        {1, 2, 8, 21, 2, 5, 5, 1, 1, 4, 4, 2, 2, 2, 0},    /* 5x5 dilation 2 */
+        {1, 2, 5, 3, 2, 3, 3, 1, 1, 1, 1, 1, 1, 2, 0},     /* rows narrower than a vector */
+        {1, 2, 5, 64, 2, 3, 3, 1, 1, 1, 1, 1, 1, 2, 0},    /* whole blocks only */
+        {1, 2, 5, 77, 2, 3, 3, 1, 1, 1, 1, 1, 1, 2, 0},    /* blocks and a partial one */
+        {1, 2, 9, 45, 2, 3, 3, 2, 1, 1, 1, 1, 1, 2, 0},    /* stride 2 in rows only */
+        {1, 2, 6, 40, 2, 3, 3, 1, 1, 0, 0, 1, 1, 2, 0},    /* no padding */
+        {1, 2, 6, 33, 2, 3, 3, 1, 1, 2, 2, 1, 1, 2, 0},    /* padding wider than the kernel's reach */
+        {1, 2, 9, 70, 2, 7, 7, 1, 1, 3, 3, 1, 1, 2, 0},    /* 7x7 */
+        {1, 2, 4, 30, 2, 1, 17, 1, 1, 0, 8, 1, 1, 2, 0},   /* 1x17: wider than the row-major path takes */
+    };
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        depthwise_case(&cases[t], 0, t);
+        depthwise_case(&cases[t], 1, t);
+        depthwise_case(&cases[t], 2, t);
     }
 }
 END_TEST
