@@ -5,22 +5,31 @@
  * added in a fixed tree: the compiler keeps the lanes in vector registers
  * without reassociating anything (one sequential binary64 chain per channel
  * was latency-bound: 4 cycles an element), and the result is the same on
- * every machine. */
+ * every machine.
+ *
+ * The training forward and the backward are one body each, compiled three
+ * times: baseline (2 binary64 lanes per SSE2 register), AVX2 (4) and
+ * AVX-512F (8), chosen by lpnas_cpu_isa(); every operation is the same
+ * IEEE binary64 or binary32 one on each (-ffp-contract=off: no fused
+ * multiply-add), so they give the same bits. */
 #include "kernels/batchnorm.h"
 
 #include <math.h>
 
+#include "base/cpu.h"
 #include "base/error.h"
+
+#define AI static inline __attribute__((always_inline))
 
 #define LANES 8
 
-static double tree8(const double *a)
+AI double tree8(const double *a)
 {
     return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
 }
 
 /* acc[l] += x[i] over the lanes. */
-static void sum_add(double *acc, const float *x, size_t P)
+AI void sum_add(double *acc, const float *x, size_t P)
 {
     size_t i = 0;
     for (; i + LANES <= P; i += LANES)
@@ -31,7 +40,7 @@ static void sum_add(double *acc, const float *x, size_t P)
 }
 
 /* acc[l] += (x[i] - m)^2 over the lanes. */
-static void sq_add(double *acc, const float *x, size_t P, double m)
+AI void sq_add(double *acc, const float *x, size_t P, double m)
 {
     size_t i = 0;
     for (; i + LANES <= P; i += LANES)
@@ -46,7 +55,7 @@ static void sq_add(double *acc, const float *x, size_t P, double m)
 }
 
 /* a[l] += dy[i], b[l] += dy[i] * (x[i] - m) * k over the lanes. */
-static void dsum_add(double *a, double *b, const float *dy, const float *x, size_t P, double m, double k)
+AI void dsum_add(double *a, double *b, const float *dy, const float *x, size_t P, double m, double k)
 {
     size_t i = 0;
     for (; i + LANES <= P; i += LANES)
@@ -78,9 +87,8 @@ lpnas_status lpnas_bn_check(lpnas_shape s, const lpnas_bn_params *p)
     return LPNAS_OK;
 }
 
-void lpnas_bn_forward_train(float *out, float *save_mean, float *save_invstd, float *running_mean,
-                            float *running_var, const float *in, const float *gamma, const float *beta,
-                            lpnas_shape s, const lpnas_bn_params *p, const lpnas_policy *policy)
+AI void fwd_train_body(float *out, float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                      const float *in, const float *gamma, const float *beta, lpnas_shape s, const lpnas_bn_params *p)
 {
     size_t P = (size_t)s.h * s.w, M = P * (size_t)s.n;
     for (int c = 0; c < s.c; c++) {
@@ -106,7 +114,53 @@ void lpnas_bn_forward_train(float *out, float *save_mean, float *save_invstd, fl
                 y[i] = a * x[i] + b;
         }
     }
+}
+
+#define FWD_TRAIN_ARGS                                                                                                \
+    float *out, float *save_mean, float *save_invstd, float *running_mean, float *running_var, const float *in,     \
+        const float *gamma, const float *beta, lpnas_shape s, const lpnas_bn_params *p
+#define FWD_TRAIN_CALL out, save_mean, save_invstd, running_mean, running_var, in, gamma, beta, s, p
+
+static void fwd_train_portable(FWD_TRAIN_ARGS)
+{
+    fwd_train_body(FWD_TRAIN_CALL);
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define HAVE_X86_PATHS 1
+__attribute__((target("avx2,fma"))) static void fwd_train_avx2(FWD_TRAIN_ARGS)
+{
+    fwd_train_body(FWD_TRAIN_CALL);
+}
+
+__attribute__((target("avx512f,avx2,fma"))) static void fwd_train_avx512(FWD_TRAIN_ARGS)
+{
+    fwd_train_body(FWD_TRAIN_CALL);
+}
+#endif
+
+void lpnas_bn_forward_train_isa(float *out, float *save_mean, float *save_invstd, float *running_mean,
+                                float *running_var, const float *in, const float *gamma, const float *beta,
+                                lpnas_shape s, const lpnas_bn_params *p, const lpnas_policy *policy, lpnas_isa isa)
+{
+    isa = lpnas_cpu_isa_clamp(isa);
+#ifdef HAVE_X86_PATHS
+    if (isa == LPNAS_ISA_AVX512)
+        fwd_train_avx512(FWD_TRAIN_CALL);
+    else if (isa == LPNAS_ISA_AVX2)
+        fwd_train_avx2(FWD_TRAIN_CALL);
+    else
+#endif
+        fwd_train_portable(FWD_TRAIN_CALL);
+    (void)isa;
     lpnas_policy_round(policy, out, lpnas_shape_numel(s));
+}
+
+void lpnas_bn_forward_train(float *out, float *save_mean, float *save_invstd, float *running_mean,
+                            float *running_var, const float *in, const float *gamma, const float *beta,
+                            lpnas_shape s, const lpnas_bn_params *p, const lpnas_policy *policy)
+{
+    lpnas_bn_forward_train_isa(FWD_TRAIN_CALL, policy, lpnas_cpu_isa());
 }
 
 void lpnas_bn_forward_infer(float *out, const float *in, const float *gamma, const float *beta,
@@ -130,9 +184,8 @@ void lpnas_bn_forward_infer(float *out, const float *in, const float *gamma, con
 /* With xhat = (x - mean) * invstd over M values:
  *   dgamma = sum(dy * xhat), dbeta = sum(dy)
  *   dx = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma) */
-void lpnas_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
-                       const float *save_mean, const float *save_invstd, const float *gamma, lpnas_shape s,
-                       const lpnas_policy *policy)
+AI void bwd_body(float *din, float *dgamma, float *dbeta, const float *dout, const float *in, const float *save_mean,
+                const float *save_invstd, const float *gamma, lpnas_shape s)
 {
     size_t P = (size_t)s.h * s.w, M = P * (size_t)s.n;
     for (int c = 0; c < s.c; c++) {
@@ -156,6 +209,44 @@ void lpnas_bn_backward(float *din, float *dgamma, float *dbeta, const float *dou
             }
         }
     }
+}
+
+#define BWD_ARGS                                                                                                      \
+    float *din, float *dgamma, float *dbeta, const float *dout, const float *in, const float *save_mean,            \
+        const float *save_invstd, const float *gamma, lpnas_shape s
+#define BWD_CALL din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, s
+
+static void bwd_portable(BWD_ARGS)
+{
+    bwd_body(BWD_CALL);
+}
+
+#ifdef HAVE_X86_PATHS
+__attribute__((target("avx2,fma"))) static void bwd_avx2(BWD_ARGS)
+{
+    bwd_body(BWD_CALL);
+}
+
+__attribute__((target("avx512f,avx2,fma"))) static void bwd_avx512(BWD_ARGS)
+{
+    bwd_body(BWD_CALL);
+}
+#endif
+
+void lpnas_bn_backward_isa(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                           const float *save_mean, const float *save_invstd, const float *gamma, lpnas_shape s,
+                           const lpnas_policy *policy, lpnas_isa isa)
+{
+    isa = lpnas_cpu_isa_clamp(isa);
+#ifdef HAVE_X86_PATHS
+    if (isa == LPNAS_ISA_AVX512)
+        bwd_avx512(BWD_CALL);
+    else if (isa == LPNAS_ISA_AVX2)
+        bwd_avx2(BWD_CALL);
+    else
+#endif
+        bwd_portable(BWD_CALL);
+    (void)isa;
     if (din)
         lpnas_policy_round(policy, din, lpnas_shape_numel(s));
 }
@@ -170,4 +261,11 @@ void lpnas_bn_fold(float *weight, size_t per_oc, float *bias_out, const float *b
         double b = bias_in ? bias_in[c] : 0.0;
         bias_out[c] = (float)((b - running_mean[c]) * scale + beta[c]);
     }
+}
+
+void lpnas_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                       const float *save_mean, const float *save_invstd, const float *gamma, lpnas_shape s,
+                       const lpnas_policy *policy)
+{
+    lpnas_bn_backward_isa(BWD_CALL, policy, lpnas_cpu_isa());
 }
