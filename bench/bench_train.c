@@ -2,7 +2,8 @@
  * backward, Adam update; batch 16, one thread), every ratio measured in this
  * run:
  *   1. FP32 against PyTorch on the same network (unet-peer is the network of
- *      ../shared/peers/peer_torch.py), run with /usr/bin/python3 and
+ *      ../shared/peers/peer_torch.py, mobile the one of
+ *      bench/peer_torch_mobile.py), run with /usr/bin/python3 and
  *      Debian's python3-torch, one thread; the two sides alternate (which
  *      one goes first alternates too), >= 5 pairs; per pair one ratio;
  *      printed as median (min-max);
@@ -141,46 +142,55 @@ static void print_stat(const char *label, double *v, int n)
     printf(" %26s", t);
 }
 
-static void vs_torch(const char *peer, int pairs, int quick)
+/* One row of table 1: our preset against its PyTorch twin, alternating. */
+static void vs_torch_row(const char *preset, const char *peer, int size, int pairs, int quick, char *version,
+                         size_t vcap)
 {
     char why[4400];
-    printf("\n1. FP32 training vs PyTorch, unet-peer, batch 16, Adam, one thread; %d alternating pairs\n", pairs);
     if (!torch_available(peer, why, sizeof why)) {
-        printf("%s: no ratio printed\n", why);
+        printf("%-10s %dx%d: %s: no ratio printed\n", preset, size, size, why);
         return;
     }
-    char version[64] = "";
-    printf("%-8s %26s %26s %26s\n", "tile", "liblpnas img/s", "PyTorch img/s", "ratio liblpnas/PyTorch");
-    const int sizes[] = {64, 128};
-    for (int si = 0; si < 2; si++) {
-        int size = sizes[si];
-        int our_steps = quick ? 4 : size == 64 ? 16 : 6, t_steps = quick ? 4 : size == 64 ? 20 : 6;
-        double a[32], b[32], r[32];
-        for (int k = 0; k < pairs; k++) {
-            /* alternate which side runs first: drift in the machine's load hits both */
-            if (k % 2 == 0) {
-                a[k] = ours("unet-peer", size, "fp32", our_steps);
-                b[k] = torch_run(peer, size, t_steps, version, sizeof version);
-            } else {
-                b[k] = torch_run(peer, size, t_steps, version, sizeof version);
-                a[k] = ours("unet-peer", size, "fp32", our_steps);
-            }
-            if (b[k] <= 0) {
-                printf("%dx%d: the PyTorch peer printed no images_per_s: no ratio\n", size, size);
-                return;
-            }
-            r[k] = a[k] / b[k];
+    int our_steps = quick ? 4 : size == 64 ? 16 : 6, t_steps = quick ? 4 : size == 64 ? 20 : 6;
+    double a[32], b[32], r[32];
+    for (int k = 0; k < pairs; k++) {
+        /* alternate which side runs first: drift in the machine's load hits both */
+        if (k % 2 == 0) {
+            a[k] = ours(preset, size, "fp32", our_steps);
+            b[k] = torch_run(peer, size, t_steps, version, vcap);
+        } else {
+            b[k] = torch_run(peer, size, t_steps, version, vcap);
+            a[k] = ours(preset, size, "fp32", our_steps);
         }
-        char t[16];
-        snprintf(t, sizeof t, "%dx%d", size, size);
-        printf("%-8s", t);
-        print_stat("", a, pairs);
-        print_stat("       ", b, pairs);
-        print_stat("       ", r, pairs);
-        printf("x\n");
+        if (b[k] <= 0) {
+            printf("%-10s %dx%d: the PyTorch peer %s printed no images_per_s: no ratio\n", preset, size, size, peer);
+            return;
+        }
+        r[k] = a[k] / b[k];
     }
-    printf("(median (min-max) over the pairs; ratio per pair; PyTorch %s via %s %s --threads 1)\n", version, PYTHON,
-           peer);
+    char t[16];
+    snprintf(t, sizeof t, "%dx%d", size, size);
+    printf("%-10s %-8s", preset, t);
+    print_stat("", a, pairs);
+    print_stat("       ", b, pairs);
+    print_stat("       ", r, pairs);
+    printf("x\n");
+}
+
+/* unet-peer is ../shared/peers/peer_torch.py's network; mobile (depthwise
+ * separable and inverted-residual blocks, the other half of the search
+ * space) is built layer for layer in bench/peer_torch_mobile.py. */
+static void vs_torch(const char *peer, const char *mobile_peer, int pairs, int quick)
+{
+    printf("\n1. FP32 training vs PyTorch, batch 16, Adam, one thread; %d alternating pairs\n", pairs);
+    char version[64] = "";
+    printf("%-10s %-8s %26s %26s %26s\n", "network", "tile", "liblpnas img/s", "PyTorch img/s",
+           "ratio liblpnas/PyTorch");
+    vs_torch_row("unet-peer", peer, 64, pairs, quick, version, sizeof version);
+    vs_torch_row("unet-peer", peer, 128, pairs, quick, version, sizeof version);
+    vs_torch_row("mobile", mobile_peer, 64, pairs, quick, version, sizeof version);
+    printf("(median (min-max) over the pairs; ratio per pair; PyTorch %s via %s %s and %s, --threads 1)\n",
+           version[0] ? version : "-", PYTHON, peer, mobile_peer);
 }
 
 static void vs_fp32(int pairs, int quick)
@@ -299,11 +309,13 @@ int main(int argc, char **argv)
 {
     int pairs = 5, quick = 0, table = 0;
     const char *peer = getenv("LPNAS_PEER_TORCH") ? getenv("LPNAS_PEER_TORCH") : "../shared/peers/peer_torch.py";
+    const char *mobile_peer = "bench/peer_torch_mobile.py";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: bench_train [--pairs N] [--peer FILE] [--table N] [--quick]\n"
+            printf("usage: bench_train [--pairs N] [--peer FILE] [--mobile-peer FILE] [--table N] [--quick]\n"
                    "  training images/s, batch 16, one thread: FP32 vs PyTorch (%s FILE, default\n"
-                   "  ../shared/peers/peer_torch.py or $LPNAS_PEER_TORCH), myriadx vs FP32, 2 threads vs 1.\n"
+                   "  ../shared/peers/peer_torch.py or $LPNAS_PEER_TORCH, for unet-peer; for mobile\n"
+                   "  bench/peer_torch_mobile.py), myriadx vs FP32, 2 threads vs 1.\n"
                    "  --pairs N  alternating pairs per figure (default 5, 1..32)\n"
                    "  --table N  only table N (1 PyTorch, 2 myriadx, 3 two threads; default all)\n"
                    "  --quick    few steps per run (a smoke test, not a measurement)\n",
@@ -317,6 +329,8 @@ int main(int argc, char **argv)
                 return 2;
         } else if (!strcmp(argv[i], "--peer") && i + 1 < argc) {
             peer = argv[++i];
+        } else if (!strcmp(argv[i], "--mobile-peer") && i + 1 < argc) {
+            mobile_peer = argv[++i];
         } else if (!strcmp(argv[i], "--quick")) {
             quick = 1;
         } else {
@@ -329,7 +343,7 @@ int main(int argc, char **argv)
     printf("bench_train: training throughput, batch 16, Adam, one thread per training\n");
     lpnas_bench_print_machine();
     if (!table || table == 1)
-        vs_torch(peer, pairs, quick);
+        vs_torch(peer, mobile_peer, pairs, quick);
     if (!table || table == 2)
         vs_fp32(pairs, quick);
     if (!table || table == 3)
