@@ -459,6 +459,38 @@ AI bool din_rows(float *din, const float *dout, const float *w, lpnas_shape s, l
     return true;
 }
 
+/* One row of the weight gradient's partial sums for the kw taps of a kernel
+ * row: tap kx adds gr[ox] * src[ox + col[kx]] into lane (ox - lo[kx]) % 8
+ * of part[kx] for the full 8-column chunks of [lo[kx], hi[kx]) and into
+ * tail[kx] for the rest, in column order. Each tap's sum is one chain of
+ * dependent additions; the chunks of all taps are interleaved so that kw
+ * chains are in flight (kw a constant at the 3x3 and 5x5 calls). */
+AI void dk_row(v8f *part, float *tail, const float *gr, const float *src, const int *lo, const int *hi,
+               const int *col, const int kw)
+{
+    v8f acc[MAX_TAPS_ROW];
+    int full[MAX_TAPS_ROW], common = 1 << 30;
+    for (int kx = 0; kx < kw; kx++) {
+        acc[kx] = part[kx];
+        full[kx] = hi[kx] > lo[kx] ? (hi[kx] - lo[kx]) / 8 : 0;
+        common = full[kx] < common ? full[kx] : common;
+    }
+    for (int j = 0; j < common; j++)
+        for (int kx = 0; kx < kw; kx++) {
+            int ox = lo[kx] + 8 * j; /* src is read at ox + col >= 0 */
+            acc[kx] = acc[kx] + load8(gr + ox) * load8(src + (ox + col[kx]));
+        }
+    for (int kx = 0; kx < kw; kx++) {
+        for (int j = common; j < full[kx]; j++) {
+            int ox = lo[kx] + 8 * j;
+            acc[kx] = acc[kx] + load8(gr + ox) * load8(src + (ox + col[kx]));
+        }
+        part[kx] = acc[kx];
+        for (int ox = lo[kx] + 8 * full[kx]; ox < hi[kx]; ox++)
+            tail[kx] += gr[ox] * src[ox + col[kx]];
+    }
+}
+
 /* The weight gradient of the tap-major loops, with the same partial sums:
  * per tap, lane l of 8 takes the columns lo + l, lo + l + 8, ... of every
  * valid row in row order, the columns after the last full 8 go to one
@@ -504,17 +536,13 @@ AI bool dk_rows(float *dw, const float *dout, const float *in, lpnas_shape s, lp
                     int iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
                     if (iy < 0 || iy >= s.h)
                         continue;
-                    const float *gr = g + (size_t)oy * o.w;
-                    for (int kx = 0; kx < p->kw; kx++) {
-                        const float *src = src_plane + (size_t)iy * rstride; /* read at ox + col >= 0 */
-                        v8f acc = part[kx];
-                        int ox = lo[kx], cx = col[kx];
-                        for (; ox + 8 <= hi[kx]; ox += 8)
-                            acc = acc + load8(gr + ox) * load8(src + (ox + cx));
-                        part[kx] = acc;
-                        for (; ox < hi[kx]; ox++)
-                            tail[kx] += gr[ox] * src[ox + cx];
-                    }
+                    const float *gr = g + (size_t)oy * o.w, *src = src_plane + (size_t)iy * rstride;
+                    if (p->kw == 3)
+                        dk_row(part, tail, gr, src, lo, hi, col, 3);
+                    else if (p->kw == 5)
+                        dk_row(part, tail, gr, src, lo, hi, col, 5);
+                    else
+                        dk_row(part, tail, gr, src, lo, hi, col, p->kw);
                 }
                 for (int kx = 0; kx < p->kw; kx++) {
                     v8f v = part[kx];
