@@ -1,5 +1,7 @@
 #include "kernels/upsample.h"
 
+#include <stdlib.h>
+
 #include "base/error.h"
 
 lpnas_status lpnas_upsample_check(lpnas_shape in, int factor, lpnas_shape *out)
@@ -19,7 +21,7 @@ lpnas_status lpnas_upsample_check(lpnas_shape in, int factor, lpnas_shape *out)
 
 /* One axis of bilinear interpolation: for output index d, the two source
  * indices and the weight of the upper one. */
-static void bilinear_tap(int d, int factor, int in_size, int *i0, int *i1, float *w1)
+static inline void bilinear_tap(int d, int factor, int in_size, int *i0, int *i1, float *w1)
 {
     float src = ((float)d + 0.5f) / (float)factor - 0.5f;
     if (src < 0)
@@ -32,10 +34,45 @@ static void bilinear_tap(int d, int factor, int in_size, int *i0, int *i1, float
     *w1 = src - (float)lo;
 }
 
+/* The column taps of a bilinear row, computed once per call (a float
+ * division per output pixel was most of the cost): the same values that
+ * bilinear_tap gives, so the same bits. NULL when out of memory: then the
+ * loops compute each tap where they use it, as before. */
+typedef struct {
+    int *x0, *x1;
+    float *wx;
+} col_taps;
+
+static col_taps col_taps_make(int ow, int f, int w)
+{
+    col_taps t = {malloc((size_t)ow * sizeof(int)), malloc((size_t)ow * sizeof(int)), malloc((size_t)ow * sizeof(float))};
+    if (!t.x0 || !t.x1 || !t.wx) {
+        free(t.x0), free(t.x1), free(t.wx);
+        return (col_taps){NULL, NULL, NULL};
+    }
+    for (int ox = 0; ox < ow; ox++)
+        bilinear_tap(ox, f, w, &t.x0[ox], &t.x1[ox], &t.wx[ox]);
+    return t;
+}
+
+static inline void col_tap(const col_taps *t, int ox, int f, int w, int *x0, int *x1, float *wx)
+{
+    if (t->x0)
+        *x0 = t->x0[ox], *x1 = t->x1[ox], *wx = t->wx[ox];
+    else
+        bilinear_tap(ox, f, w, x0, x1, wx);
+}
+
+static void col_taps_free(col_taps *t)
+{
+    free(t->x0), free(t->x1), free(t->wx);
+}
+
 void lpnas_upsample_forward(float *out, const float *in, lpnas_shape s, int f, lpnas_upsample_mode mode,
                             const lpnas_policy *policy)
 {
     lpnas_shape o = {s.n, s.c, s.h * f, s.w * f};
+    col_taps taps = mode == LPNAS_UPSAMPLE_NEAREST ? (col_taps){NULL, NULL, NULL} : col_taps_make(o.w, f, s.w);
     for (int n = 0; n < s.n; n++)
         for (int c = 0; c < s.c; c++) {
             const float *x = in + lpnas_shape_at(s, n, c, 0, 0);
@@ -58,13 +95,14 @@ void lpnas_upsample_forward(float *out, const float *in, lpnas_shape s, int f, l
                 for (int ox = 0; ox < o.w; ox++) {
                     int x0, x1;
                     float wx;
-                    bilinear_tap(ox, f, s.w, &x0, &x1, &wx);
+                    col_tap(&taps, ox, f, s.w, &x0, &x1, &wx);
                     float top = (1 - wx) * x[(size_t)y0 * s.w + x0] + wx * x[(size_t)y0 * s.w + x1];
                     float bot = (1 - wx) * x[(size_t)y1 * s.w + x0] + wx * x[(size_t)y1 * s.w + x1];
                     y[(size_t)oy * o.w + ox] = (1 - wy) * top + wy * bot;
                 }
             }
         }
+    col_taps_free(&taps);
     lpnas_policy_round(policy, out, lpnas_shape_numel(o));
 }
 
@@ -72,6 +110,7 @@ void lpnas_upsample_backward(float *din, const float *dout, lpnas_shape s, int f
                              const lpnas_policy *policy)
 {
     lpnas_shape o = {s.n, s.c, s.h * f, s.w * f};
+    col_taps taps = mode == LPNAS_UPSAMPLE_NEAREST ? (col_taps){NULL, NULL, NULL} : col_taps_make(o.w, f, s.w);
     for (int n = 0; n < s.n; n++)
         for (int c = 0; c < s.c; c++) {
             float *dx = din + lpnas_shape_at(s, n, c, 0, 0);
@@ -94,7 +133,7 @@ void lpnas_upsample_backward(float *din, const float *dout, lpnas_shape s, int f
                 for (int ox = 0; ox < o.w; ox++) {
                     int x0, x1;
                     float wx;
-                    bilinear_tap(ox, f, s.w, &x0, &x1, &wx);
+                    col_tap(&taps, ox, f, s.w, &x0, &x1, &wx);
                     float g = dy[(size_t)oy * o.w + ox];
                     dx[(size_t)y0 * s.w + x0] += (1 - wy) * (1 - wx) * g;
                     dx[(size_t)y0 * s.w + x1] += (1 - wy) * wx * g;
@@ -103,5 +142,6 @@ void lpnas_upsample_backward(float *din, const float *dout, lpnas_shape s, int f
                 }
             }
         }
+    col_taps_free(&taps);
     lpnas_policy_round(policy, din, lpnas_shape_numel(s));
 }
