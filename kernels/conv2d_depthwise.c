@@ -172,9 +172,9 @@ typedef struct {
     int kx[MAX_TAPS_ROW], col[MAX_TAPS_ROW], lo[MAX_TAPS_ROW], hi[MAX_TAPS_ROW];
 } tap_row;
 
-/* One vector at x of a row sum, every tap added, or masked by its limits. */
-AI v8f sum_vec(const float *start, const float *const *rows, const float *k, int kh, int kw, const tap_row *tr, int x,
-               bool masked)
+/* One vector at x of a row sum, each tap added within its limits only. */
+AI v8f sum_vec_masked(const float *start, const float *const *rows, const float *k, int kh, int kw, const tap_row *tr,
+                      int x)
 {
     v8f acc = start ? load8(start + x) : (v8f){0};
     for (int r = 0; r < kh; r++) {
@@ -182,7 +182,7 @@ AI v8f sum_vec(const float *start, const float *const *rows, const float *k, int
             continue;
         for (int t = 0; t < tr->n; t++) {
             v8f prod = k[r * kw + tr->kx[t]] * load8(rows[r] + x + tr->col[t]);
-            acc = masked ? add_masked(acc, prod, x, tr->lo[t], tr->hi[t]) : acc + prod;
+            acc = add_masked(acc, prod, x, tr->lo[t], tr->hi[t]);
         }
     }
     return acc;
@@ -255,7 +255,7 @@ AI void sum_row_masked(float *out, const float *start, const float *const *rows,
 {
     int x = 0;
     for (; x + 8 <= n; x += 8) {
-        v8f v = sum_vec(start, rows, k, kh, kw, tr, x, true);
+        v8f v = sum_vec_masked(start, rows, k, kh, kw, tr, x);
         memcpy(out + x, &v, sizeof v);
     }
     for (; x < n; x++) {
