@@ -334,7 +334,7 @@ static void split_plane(float *dst, const float *src, int h, int w, int pw, int 
 /* The forward's taps (also the weight gradient's reads): output column ox,
  * tap kx reads input column ox*sw + kx*dw - pw, padded column ox*sw +
  * kx*dw: phase kx*dw % sw, element ox + kx*dw / sw. */
-static void fwd_taps(tap_row *tr, lpnas_shape s, const lpnas_conv_params *p, size_t wph)
+static void fwd_taps(tap_row *tr, lpnas_shape s, lpnas_shape o, const lpnas_conv_params *p, size_t wph)
 {
     int sw = p->stride_w;
     tr->n = p->kw;
@@ -342,8 +342,7 @@ static void fwd_taps(tap_row *tr, lpnas_shape s, const lpnas_conv_params *p, siz
         int j = kx * p->dil_w;
         tr->kx[kx] = kx;
         tr->col[kx] = (int)((size_t)(j % sw) * wph) + j / sw;
-        tr->lo[kx] = -floor_div(j - p->pad_w, sw);            /* ceil((pw - j) / sw) */
-        tr->hi[kx] = floor_div(s.w - 1 + p->pad_w - j, sw) + 1; /* last ox reading column W-1 or less, + 1 */
+        col_range(j - p->pad_w, sw, s.w, o.w, &tr->lo[kx], &tr->hi[kx]); /* the tap-major loops' own limits */
     }
 }
 
@@ -367,7 +366,7 @@ AI bool fwd_rows(float *out, const float *in, const float *w, lpnas_shape s, lpn
         return false;
     bool padded = all_finite(w, (size_t)s.c * p->kh * p->kw);
     tap_row tr;
-    fwd_taps(&tr, s, p, wph);
+    fwd_taps(&tr, s, o, p, wph);
     const float *rows[MAX_TAPS_ROW];
     for (int n = 0; n < s.n; n++)
         for (int c = 0; c < s.c; c++) {
@@ -510,14 +509,11 @@ AI bool dk_rows(float *dw, const float *dout, const float *in, lpnas_shape s, lp
     float *plane = NULL;
     if (sw > 1 && !(plane = malloc((size_t)s.h * stride * sizeof *plane)))
         return false;
-    int lo[MAX_TAPS_ROW], hi[MAX_TAPS_ROW], col[MAX_TAPS_ROW];
-    tap_row tr;
-    fwd_taps(&tr, s, p, wph);
-    for (int kx = 0; kx < p->kw; kx++) {
-        int off = kx * p->dil_w - p->pad_w;
-        col_range(off, sw, s.w, o.w, &lo[kx], &hi[kx]);
-        col[kx] = sw > 1 ? tr.col[kx] : off; /* element ox + col of the row: input column ox*sw + off */
-    }
+    int col[MAX_TAPS_ROW];
+    tap_row tr; /* the forward's taps: their limits are the weight gradient's columns */
+    fwd_taps(&tr, s, o, p, wph);
+    for (int kx = 0; kx < p->kw; kx++) /* element ox + col of the row: input column ox*sw + kx*dw - pw */
+        col[kx] = sw > 1 ? tr.col[kx] : kx * p->dil_w - p->pad_w;
     for (int n = 0; n < s.n; n++)
         for (int c = 0; c < s.c; c++) {
             const float *src_plane = in + lpnas_shape_at(s, n, c, 0, 0), *g = dout + lpnas_shape_at(o, n, c, 0, 0);
@@ -538,11 +534,11 @@ AI bool dk_rows(float *dw, const float *dout, const float *in, lpnas_shape s, lp
                         continue;
                     const float *gr = g + (size_t)oy * o.w, *src = src_plane + (size_t)iy * rstride;
                     if (p->kw == 3)
-                        dk_row(part, tail, gr, src, lo, hi, col, 3);
+                        dk_row(part, tail, gr, src, tr.lo, tr.hi, col, 3);
                     else if (p->kw == 5)
-                        dk_row(part, tail, gr, src, lo, hi, col, 5);
+                        dk_row(part, tail, gr, src, tr.lo, tr.hi, col, 5);
                     else
-                        dk_row(part, tail, gr, src, lo, hi, col, p->kw);
+                        dk_row(part, tail, gr, src, tr.lo, tr.hi, col, p->kw);
                 }
                 for (int kx = 0; kx < p->kw; kx++) {
                     v8f v = part[kx];
