@@ -170,6 +170,13 @@ lpnas_status lpnas_runner_create(const lpnas_runner_options *o, const lpnas_prob
             st = lpnas_strategy_create(&o->strategy, &r->problem.space, &r->strategy);
         if (!st && !(st = lpnas_runner_journal_open(r, true)))
             st = lpnas_runner_open_csv(r, true);
+        /* The snapshot of the empty search, before anything is asked. Batches
+         * with nothing to train write rows but no snapshot (ask_batch); were
+         * the first batches all infeasible, an interrupt would leave rows and
+         * no search.state, and --resume would refuse ("nothing to resume
+         * yet"). From this one a resume asks them again identically. */
+        if (!st)
+            st = lpnas_runner_save_state(r);
     }
     if (st) {
         lpnas_runner_free(r);

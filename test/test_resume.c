@@ -28,6 +28,8 @@ typedef struct {
     int stop_after;          /* request a stop when this many evaluations finished (0: never) */
     lpnas_runner *runner;
     bool reject_genomes;     /* valid() says no */
+    long infeasible_below;   /* candidates with a smaller id fail the precheck */
+    long stop_at_precheck;   /* request a stop in this candidate's precheck (-1: never) */
 } fake;
 
 static fake F;
@@ -44,7 +46,9 @@ static lpnas_status precheck(void *ctx, lpnas_candidate *c, bool *feasible)
         return st;
     c->params = s.params, c->flops = 2 * s.macs, c->peak_bytes = s.peak_act_bytes_device;
     c->latency_ms = (double)s.macs / 1e6;
-    *feasible = c->params <= 60000;
+    *feasible = c->params <= 60000 && (long)c->id >= f->infeasible_below;
+    if ((long)c->id == f->stop_at_precheck && f->runner)
+        lpnas_runner_request_stop(f->runner); /* as Ctrl-C would, while a batch is asked */
     if (!*feasible) {
         snprintf(c->reason, sizeof c->reason, "too many parameters");
         c->outcome.point.violation = 1;
@@ -98,6 +102,8 @@ static lpnas_problem problem(int delay_us)
     F.stop_after = 0;
     F.runner = NULL;
     F.reject_genomes = false;
+    F.infeasible_below = 0;
+    F.stop_at_precheck = -1;
     lpnas_problem p = {&F, lpnas_space_operators(&F.space), precheck, evaluate, score, valid, NULL, NULL, NULL};
     return p;
 }
@@ -296,6 +302,49 @@ START_TEST(stop_mid_batch_keeps_finished)
     ck_assert_int_eq(ok_rows(dir), 5); /* all five in results.csv, in order */
     ck_assert_int_eq(run_search(dir, 2, 24, true, 0), LPNAS_OK);
     ck_assert_int_eq(atomic_load(&F.evaluations), total - 5); /* none of the five again */
+    assert_same_as(straight, dir);
+    lpnas_test_rmdir(straight), lpnas_test_rmdir(dir);
+    free(straight), free(dir);
+}
+END_TEST
+
+/* An interrupt after the first batches, all infeasible, wrote rows (they
+ * are final at once) but no snapshot (nothing was trained): the resume
+ * continues from the snapshot of the empty search, and ends as a straight
+ * run does. (vessel_search's interrupt test met this: "nothing to resume yet".) */
+START_TEST(stop_before_anything_trained)
+{
+    char *straight = lpnas_test_tmpdir(), *dir = lpnas_test_tmpdir();
+    lpnas_problem p = problem(0);
+    F.infeasible_below = 6; /* the first batch of 4 and half the second */
+    lpnas_runner_options o = options(straight, 1, 8);
+    lpnas_runner *r;
+    ck_assert_int_eq(lpnas_runner_create(&o, &p, &r), LPNAS_OK);
+    ck_assert_int_eq(lpnas_runner_run(r), LPNAS_OK);
+    lpnas_runner_free(r);
+    p = problem(0);
+    F.infeasible_below = 6;
+    o = options(dir, 1, 8);
+    ck_assert_int_eq(lpnas_runner_create(&o, &p, &r), LPNAS_OK);
+    F.runner = r;
+    F.stop_at_precheck = 3; /* the first batch's last candidate */
+    ck_assert_int_eq(lpnas_runner_run(r), LPNAS_ERR_INTERRUPTED);
+    lpnas_runner_free(r);
+    size_t n;
+    char *rows = slurp(dir, "results.csv", &n);
+    int infeasible = 0;
+    for (char *q = rows; (q = strstr(q, ",infeasible,")); q++)
+        infeasible++;
+    free(rows);
+    ck_assert_int_eq(infeasible, 4); /* the batch's rows are out */
+    ck_assert_int_eq(atomic_load(&F.evaluations), 0);
+    ck_assert(has(dir, "search.state"));
+    p = problem(0);
+    F.infeasible_below = 6;
+    o.resume = true;
+    ck_assert_msg(lpnas_runner_create(&o, &p, &r) == LPNAS_OK, "%s", lpnas_last_error());
+    ck_assert_int_eq(lpnas_runner_run(r), LPNAS_OK);
+    lpnas_runner_free(r);
     assert_same_as(straight, dir);
     lpnas_test_rmdir(straight), lpnas_test_rmdir(dir);
     free(straight), free(dir);
@@ -525,6 +574,7 @@ static Suite *suite(void)
     tcase_add_test(t, folder_lock);
     tcase_add_test(t, sigkill_at_random_moments);
     tcase_add_test(t, stop_mid_batch_keeps_finished);
+    tcase_add_test(t, stop_before_anything_trained);
     tcase_add_test(t, outputs_rebuilt_on_resume);
     tcase_add_test(t, configuration_checked_on_resume);
     tcase_add_test(t, parents_created_and_nothing_to_resume);

@@ -126,10 +126,20 @@ START_TEST(interrupt_then_resume)
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "%s --tiles 40 --evaluations 6 --warmup-steps 6 --finetune-steps 1 --budget-ms 3.5 --workers 2 --out %s "
-             "--resume >/dev/null 2>&1",
-             bin(), out);
+             "--resume >%s/resume.log 2>&1",
+             bin(), out, dir);
     st = system(cmd);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "resume exit %d", WEXITSTATUS(st));
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) { /* say why: the resume's own message */
+        char log[700], said[4096] = "";
+        snprintf(log, sizeof log, "%s/resume.log", dir);
+        FILE *lf = fopen(log, "r");
+        if (lf) {
+            size_t n = fread(said, 1, sizeof said - 1, lf);
+            said[n] = '\0';
+            fclose(lf);
+        }
+        ck_abort_msg("resume exit %d:\n%s", WEXITSTATUS(st), said);
+    }
     int trained = 0;
     FILE *f = fopen(path, "r");
     char line[4096];
