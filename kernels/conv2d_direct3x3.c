@@ -19,16 +19,17 @@
  * weight broadcasts (loads), 8 multiplies and 8 adds; the weights packed
  * per block first (pack_weights) so that one pointer walks them. The tap
  * loop stays rolled: gcc 12 unrolled it into a schedule that loaded all 36
- * weights of an input channel up front and spilled the accumulators. The weight gradient keeps 3
- * output channels x 3 kx taps (9 vectors: 3 loads of the input, 3 of the
- * gradient per 9 multiplies and 9 adds, all in registers) per (ci, ky) over
- * a band of rows, once for lanes 0..7 of its 16 lane partial sums and once
- * for lanes 8..15; with AVX-512 8 output channels x 3 taps x 16 lanes (24
- * of its 32 registers), each output gradient vector loaded once into a
- * register: left to itself gcc 12 folded it into the 3 multiplies as a
- * memory operand, 3 loads where 1 does, and the loads bounded the loop
- * (1.1-1.45x for the whole backward in a same-process A/B; on AVX2 keeping
- * it in a register gave nothing).
+ * weights of an input channel up front and spilled the accumulators. The
+ * weight gradient keeps 4 output channels x 3 kx taps (12 accumulators, 3
+ * input vectors and the gradient's: all 16 AVX2 registers; 3 loads of the
+ * input, 4 of the gradient per 12 multiplies and 12 adds; 1.07x over 3
+ * channels) per (ci, ky) over a band of rows, once for lanes 0..7 of its 16
+ * lane partial sums and once for lanes 8..15; with AVX-512 8 output
+ * channels x 3 taps x 16 lanes (24 of its 32 registers), each output
+ * gradient vector loaded once into a register: left to itself gcc 12 folded
+ * it into the 3 multiplies as a memory operand, 3 loads where 1 does, and
+ * the loads bounded the loop (1.1-1.2x for the whole backward in a
+ * same-process A/B; on AVX2 keeping it in a register gave nothing).
  *
  * Summation order, the same on every path: each output sums its products in
  * the order ci, ky, kx, starting from +0 (acc = acc + w * x, the product
@@ -547,9 +548,10 @@ static AI void dw_band16(float *st, float *sst, const float *g, size_t P, int W,
 
 /* dw[O][C][3][3] += one sample: g[O][OH][OW], the input planes xp (plane
  * floats apart), tap (ky, kx) of output row y at xp + y * rowstep +
- * tl->off[ky * 3 + kx]. Blocks of output channels: 8, 4, 2, 1 (wide), 3, 2, 1
- * (avx2) or 2, 1 (portable: SSE2 has half the registers). st: the partial sums of one block, C * 3 * NB * 3 * 16
- * floats, then C * 3 * NB * 3 scalar sums (DW_STATE floats at most). */
+ * tl->off[ky * 3 + kx]. Blocks of output channels: 8, 4, 2, 1 (wide),
+ * 4, 3, 2, 1 (avx2) or 2, 1 (portable: SSE2 has half the registers). st:
+ * the partial sums of one block, C * 3 * NB * 3 * 16 floats, then
+ * C * 3 * NB * 3 scalar sums (DW_STATE floats at most). */
 static AI void dw_sample(float *dw, const float *g, int O, int OH, int OW, const float *xp, size_t rowstep,
                          size_t plane, int C, const tap_list *tl, float *st, bool wide, bool avx2)
 {
@@ -583,6 +585,7 @@ static AI void dw_sample(float *dw, const float *g, int O, int OH, int OW, const
         DW_BLOCKS(2, dw_band16)
         DW_BLOCKS(1, dw_band16)
     } else if (avx2) {
+        DW_BLOCKS(4, dw_band)
         DW_BLOCKS(3, dw_band)
         DW_BLOCKS(2, dw_band)
         DW_BLOCKS(1, dw_band)

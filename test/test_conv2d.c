@@ -582,7 +582,7 @@ END_TEST
  * changes no sum that is never -0); the weight gradient (8 lane partial
  * sums) within 1e-4. Widths with 16- and 8-column blocks and scalar tails,
  * output channels in every block size of the weight gradient (8, 4, 2, 1 on
- * AVX-512; 3, 2, 1 on AVX2; 2, 1 portable). */
+ * AVX-512; 4, 3, 2, 1 on AVX2; 2, 1 portable). */
 START_TEST(direct3x3_paths_same_bits)
 {
     const conv_case cases[] = {
@@ -591,7 +591,7 @@ START_TEST(direct3x3_paths_same_bits)
         {3, 16, 7, 16, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
         {1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
         {1, 2, 5, 3, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
-        {1, 4, 6, 20, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},  /* 15 = 8 + 4 + 2 + 1 = 3 * 5 output channels */
+        {1, 4, 6, 20, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},  /* 15 = 8 + 4 + 2 + 1 = 4 + 4 + 4 + 3 channels */
         {2, 5, 9, 37, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},   /* stride 2, odd sizes */
         {1, 16, 64, 64, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0}, /* stride 2, 32-column output rows */
         {2, 3, 10, 40, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
