@@ -383,6 +383,40 @@ void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const
     }
 }
 
+/* ---- the activation gradients --------------------------------------------
+ * Every backward step adds into the gradients of its node's inputs, and only
+ * there. Zeroing all of them before the pass was a memset over every
+ * activation (8 % of a mobile network's step, 3-5 % of unet-peer's), whose
+ * lines were long out of cache when the first sums arrived. Each is zeroed
+ * instead right before the first step that adds into it, its last
+ * consumer's (the first visited going backward): the same zeros before the
+ * same sums, so the same bits. */
+void lpnas_net_dgrad_begin(lpnas_net *net, int n, const float *dlogits, int *last_use)
+{
+    int count = net->g.count, last = count - 1;
+    for (int k = 0; k < count; k++)
+        last_use[k] = -1;
+    for (int i = 1; i < count; i++)
+        for (int j = 0; j < 2; j++)
+            if (net->g.node[i].in[j] >= 0)
+                last_use[net->g.node[i].in[j]] = i;
+    for (int k = 1; k < last; k++)
+        if (last_use[k] < 0) /* nothing adds into it, yet its own backward reads it */
+            memset(net->dacts + net->s[k].act, 0, numel(&net->g.node[k], n) * 4);
+    memcpy(net->dacts + net->s[last].act, dlogits, numel(&net->g.node[last], n) * 4);
+}
+
+void lpnas_net_dgrad_open(lpnas_net *net, int i, int n, const int *last_use)
+{
+    for (int j = 0; j < 2; j++) {
+        int k = net->g.node[i].in[j];
+        if (k > 0 && last_use[k] == i) /* the input (node 0) has no gradient */
+            memset(net->dacts + net->s[k].act, 0, numel(&net->g.node[k], n) * 4);
+        if (j == 0 && net->g.node[i].in[1] == k)
+            break;
+    }
+}
+
 lpnas_status lpnas_net_backward(lpnas_net *net, const float *dlogits, const lpnas_policy *policy)
 {
     if (net->fwd_n < 1)
@@ -393,12 +427,12 @@ lpnas_status lpnas_net_backward(lpnas_net *net, const float *dlogits, const lpna
         lpnas_net_backward_folded(net, dlogits, policy);
         return LPNAS_OK;
     }
-    int n = net->fwd_n;
-    memset(net->dacts, 0, net->nacts * 4);
-    const lpnas_node *last = &net->g.node[net->g.count - 1];
-    memcpy(net->dacts + net->s[net->g.count - 1].act, dlogits, numel(last, n) * 4);
-    for (int i = net->g.count - 1; i >= 1; i--)
+    int n = net->fwd_n, last_use[LPNAS_GRAPH_MAX_NODES];
+    lpnas_net_dgrad_begin(net, n, dlogits, last_use);
+    for (int i = net->g.count - 1; i >= 1; i--) {
+        lpnas_net_dgrad_open(net, i, n, last_use);
         lpnas_net_backward_node(net, i, n, net->params, net->acts + net->s[net->g.node[i].in[0]].act, policy);
+    }
     return LPNAS_OK;
 }
 

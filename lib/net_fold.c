@@ -198,10 +198,10 @@ static void conv_backward_folded(lpnas_net *net, int i, int n, const float *x, c
 
 void lpnas_net_backward_folded(lpnas_net *net, const float *dlogits, const lpnas_policy *policy)
 {
-    int n = net->fwd_n, last = net->g.count - 1;
-    memset(net->dacts, 0, net->nacts * 4);
-    memcpy(net->dacts + net->s[last].act, dlogits, lpnas_net_numel(&net->g.node[last], n) * 4);
+    int n = net->fwd_n, last = net->g.count - 1, last_use[LPNAS_GRAPH_MAX_NODES];
+    lpnas_net_dgrad_begin(net, n, dlogits, last_use);
     for (int i = last; i >= 1; i--) {
+        lpnas_net_dgrad_open(net, i, n, last_use); /* the routing below adds into the same inputs' gradients */
         const lpnas_node *nd = &net->g.node[i];
         int c = net->alias[i];
         if (c != i) { /* a BN or activation folded into conv c: route its gradient to c */

@@ -1,6 +1,7 @@
 /* Networks: whole-network gradients against central differences on tiny
  * nets covering every block type, skip and upsampling kind; folded inference
- * equals the unfolded eval forward; parameter counts; bad inputs. */
+ * equals the unfolded eval forward; the backward reads no stale activation
+ * gradient; parameter counts; bad inputs. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "check_util.h"
 #include "gradcheck.h"
+#include "lib/net_internal.h"
 #include "lpnas/net.h"
 
 static const char *NETS[] = {
@@ -118,6 +120,53 @@ START_TEST(folded_inference_equals_eval_forward)
 }
 END_TEST
 
+/* The backward zeroes each activation gradient right before the first step
+ * that adds into it (lib/net.c): on a twin network whose gradient buffers
+ * hold NaN from the start, the same parameter and activation gradients, bit
+ * for bit, as on one whose buffers start zeroed; FP32 (unfolded) and myriadx
+ * (folded) backward, every block and skip kind and the mobile preset. */
+START_TEST(backward_reads_no_stale_gradient)
+{
+    const char *policies[] = {"fp32", "myriadx"};
+    for (size_t t = 0; t <= sizeof NETS / sizeof NETS[0]; t++)
+        for (int pi = 0; pi < 2; pi++) {
+            lpnas_arch a;
+            if (t < sizeof NETS / sizeof NETS[0])
+                ck_assert_int_eq(lpnas_arch_parse(NETS[t], &a), LPNAS_OK);
+            else
+                ck_assert_int_eq(lpnas_arch_preset("mobile", &a), LPNAS_OK);
+            const lpnas_policy *pol;
+            ck_assert_int_eq(lpnas_policy_get(policies[pi], &pol), LPNAS_OK);
+            lpnas_net_options o = {3, 16, 16, 5};
+            lpnas_net *net[2];
+            for (int k = 0; k < 2; k++)
+                ck_assert_int_eq(lpnas_net_create(&a, &o, &net[k]), LPNAS_OK);
+            memset(net[1]->dacts, 0xff, net[1]->nacts * 4); /* NaN everywhere */
+            size_t nx = (size_t)3 * a.in_channels * 256, nl = 3 * 256, np = lpnas_net_param_count(net[0]);
+            float *x = malloc(nx * 4), *r = malloc(nl * 4);
+            for (size_t i = 0; i < nx; i++)
+                x[i] = frand();
+            for (size_t i = 0; i < nl; i++)
+                r[i] = frand();
+            for (int k = 0; k < 2; k++) {
+                const float *y;
+                ck_assert_int_eq(lpnas_net_forward(net[k], x, 3, true, pol, &y), LPNAS_OK);
+                lpnas_net_zero_grad(net[k]);
+                ck_assert_int_eq(lpnas_net_backward(net[k], r, pol), LPNAS_OK);
+            }
+            ck_assert_msg(!memcmp(lpnas_net_grads(net[0]), lpnas_net_grads(net[1]), np * 4), "net %zu, %s: gradients", t,
+                          policies[pi]);
+            const lpnas_graph *g = lpnas_net_graph(net[0]);
+            for (int i = 1; i < g->count; i++) /* node 0, the input, has none */
+                ck_assert_msg(!memcmp(net[0]->dacts + net[0]->s[i].act, net[1]->dacts + net[1]->s[i].act,
+                                      lpnas_net_numel(&g->node[i], 3) * 4),
+                              "net %zu, %s: activation gradient of node %d", t, policies[pi], i);
+            free(x), free(r);
+            lpnas_net_free(net[0]), lpnas_net_free(net[1]);
+        }
+}
+END_TEST
+
 START_TEST(plan_and_bad_input)
 {
     lpnas_arch a;
@@ -151,6 +200,7 @@ static Suite *suite(void)
     TCase *t = lpnas_tcase("net");
     tcase_add_test(t, whole_network_gradients);
     tcase_add_test(t, folded_inference_equals_eval_forward);
+    tcase_add_test(t, backward_reads_no_stale_gradient);
     tcase_add_test(t, plan_and_bad_input);
     suite_add_tcase(s, t);
     return s;
