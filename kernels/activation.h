@@ -7,6 +7,8 @@
 #define LPNAS_KERNELS_ACTIVATION_H
 
 #include "fp16/policy.h"
+#include <stdbool.h>
+
 #include "kernels/act.h"
 
 typedef enum { LPNAS_ACTFN_RELU, LPNAS_ACTFN_RELU6, LPNAS_ACTFN_SIGMOID } lpnas_actfn;
@@ -15,6 +17,10 @@ void lpnas_activation_forward(float *out, const float *in, size_t n, lpnas_actfn
 /* in: the forward input; out: the forward output (sigmoid uses it). Adds into din. */
 void lpnas_activation_backward(float *din, const float *dout, const float *in, const float *out, size_t n,
                                lpnas_actfn f, const lpnas_policy *policy);
+/* The same, adding into din (accumulate) or writing it as a zeroed din would
+ * end up (not read: it may hold anything). */
+void lpnas_activation_backward_to(float *din, bool accumulate, const float *dout, const float *in, const float *out,
+                                  size_t n, lpnas_actfn f, const lpnas_policy *policy);
 float lpnas_sigmoid(float x);
 
 #endif

@@ -14,6 +14,8 @@
  * multiply-add), so they give the same bits. */
 #include "kernels/batchnorm.h"
 
+#include <stdbool.h>
+
 #include <math.h>
 
 #include "base/cpu.h"
@@ -184,8 +186,19 @@ void lpnas_bn_forward_infer(float *out, const float *in, const float *gamma, con
 /* With xhat = (x - mean) * invstd over M values:
  *   dgamma = sum(dy * xhat), dbeta = sum(dy)
  *   dx = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma) */
-AI void bwd_body(float *din, float *dgamma, float *dbeta, const float *dout, const float *in, const float *save_mean,
-                const float *save_invstd, const float *gamma, lpnas_shape s)
+/* dx = base + k * (M * dy - sdy - xhat * sdyx) for one plane; base = dx
+ * (accumulate) or +0 (store: what a zeroed din gives, -0 included). */
+AI void dx_plane(float *dx, bool accumulate, const float *x, const float *dy, size_t P, double mean, double invstd,
+                 double k, double M, double sdy, double sdyx)
+{
+    for (size_t i = 0; i < P; i++) {
+        double xhat = (x[i] - mean) * invstd;
+        dx[i] = (accumulate ? dx[i] : 0.0f) + (float)(k * (M * dy[i] - sdy - xhat * sdyx));
+    }
+}
+
+AI void bwd_body(float *din, bool accumulate, float *dgamma, float *dbeta, const float *dout, const float *in,
+                const float *save_mean, const float *save_invstd, const float *gamma, lpnas_shape s)
 {
     size_t P = (size_t)s.h * s.w, M = P * (size_t)s.n;
     for (int c = 0; c < s.c; c++) {
@@ -203,18 +216,18 @@ AI void bwd_body(float *din, float *dgamma, float *dbeta, const float *dout, con
             const float *x = in + lpnas_shape_at(s, n, c, 0, 0);
             const float *dy = dout + lpnas_shape_at(s, n, c, 0, 0);
             float *dx = din + lpnas_shape_at(s, n, c, 0, 0);
-            for (size_t i = 0; i < P; i++) {
-                double xhat = (x[i] - mean) * invstd;
-                dx[i] += (float)(k * ((double)M * dy[i] - sdy - xhat * sdyx));
-            }
+            if (accumulate)
+                dx_plane(dx, true, x, dy, P, mean, invstd, k, (double)M, sdy, sdyx);
+            else
+                dx_plane(dx, false, x, dy, P, mean, invstd, k, (double)M, sdy, sdyx);
         }
     }
 }
 
 #define BWD_ARGS                                                                                                      \
-    float *din, float *dgamma, float *dbeta, const float *dout, const float *in, const float *save_mean,            \
-        const float *save_invstd, const float *gamma, lpnas_shape s
-#define BWD_CALL din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, s
+    float *din, bool accumulate, float *dgamma, float *dbeta, const float *dout, const float *in,                    \
+        const float *save_mean, const float *save_invstd, const float *gamma, lpnas_shape s
+#define BWD_CALL din, accumulate, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, s
 
 static void bwd_portable(BWD_ARGS)
 {
@@ -233,9 +246,9 @@ __attribute__((target("avx512f,avx2,fma"))) static void bwd_avx512(BWD_ARGS)
 }
 #endif
 
-void lpnas_bn_backward_isa(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
-                           const float *save_mean, const float *save_invstd, const float *gamma, lpnas_shape s,
-                           const lpnas_policy *policy, lpnas_isa isa)
+void lpnas_bn_backward_to_isa(float *din, bool accumulate, float *dgamma, float *dbeta, const float *dout,
+                              const float *in, const float *save_mean, const float *save_invstd, const float *gamma,
+                              lpnas_shape s, const lpnas_policy *policy, lpnas_isa isa)
 {
     isa = lpnas_cpu_isa_clamp(isa);
 #ifdef HAVE_X86_PATHS
@@ -267,5 +280,6 @@ void lpnas_bn_backward(float *din, float *dgamma, float *dbeta, const float *dou
                        const float *save_mean, const float *save_invstd, const float *gamma, lpnas_shape s,
                        const lpnas_policy *policy)
 {
-    lpnas_bn_backward_isa(BWD_CALL, policy, lpnas_cpu_isa());
+    lpnas_bn_backward_to_isa(din, true, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, s, policy,
+                             lpnas_cpu_isa());
 }

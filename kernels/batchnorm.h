@@ -39,9 +39,11 @@ void lpnas_bn_backward(float *din, float *dgamma, float *dbeta, const float *dou
 void lpnas_bn_forward_train_isa(float *out, float *save_mean, float *save_invstd, float *running_mean,
                                 float *running_var, const float *in, const float *gamma, const float *beta,
                                 lpnas_shape s, const lpnas_bn_params *p, const lpnas_policy *policy, lpnas_isa isa);
-void lpnas_bn_backward_isa(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
-                           const float *save_mean, const float *save_invstd, const float *gamma, lpnas_shape s,
-                           const lpnas_policy *policy, lpnas_isa isa);
+/* The backward adding into din (accumulate, as lpnas_bn_backward) or writing
+ * din as a zeroed one would end up (not read: it may hold anything). */
+void lpnas_bn_backward_to_isa(float *din, bool accumulate, float *dgamma, float *dbeta, const float *dout,
+                              const float *in, const float *save_mean, const float *save_invstd, const float *gamma,
+                              lpnas_shape s, const lpnas_policy *policy, lpnas_isa isa);
 /* Folds BN (inference statistics) into the preceding conv's weight [OC][per_oc] and
  * bias [OC] (bias may be NULL on input: then it is taken as 0; bias_out receives the result). */
 void lpnas_bn_fold(float *weight, size_t per_oc, float *bias_out, const float *bias_in, const float *gamma,

@@ -328,7 +328,8 @@ lpnas_status lpnas_net_forward(lpnas_net *net, const float *images, int n, bool 
     return LPNAS_OK;
 }
 
-void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const float *x, const lpnas_policy *policy)
+void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const float *x, const lpnas_policy *policy,
+                             bool store_dx)
 {
     const lpnas_node *nd = &net->g.node[i];
     const lpnas_net_slots *s = &net->s[i];
@@ -350,13 +351,13 @@ void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const
         break;
     }
     case LPNAS_NODE_BN:
-        lpnas_bn_backward(dx, net->grads + s->w, net->grads + s->b, dout, x, net->save + s->save,
-                          net->save + s->save + nd->c, P + s->w, sh, policy);
+        lpnas_bn_backward_to_isa(dx, !store_dx, net->grads + s->w, net->grads + s->b, dout, x, net->save + s->save,
+                                 net->save + s->save + nd->c, P + s->w, sh, policy, lpnas_cpu_isa());
         break;
     case LPNAS_NODE_ACT:
         if (dx)
-            lpnas_activation_backward(dx, dout, x, net->acts + s->act, numel(nd, n),
-                                      nd->act ? LPNAS_ACTFN_RELU6 : LPNAS_ACTFN_RELU, policy);
+            lpnas_activation_backward_to(dx, !store_dx, dout, x, net->acts + s->act, numel(nd, n),
+                                         nd->act ? LPNAS_ACTFN_RELU6 : LPNAS_ACTFN_RELU, policy);
         break;
     case LPNAS_NODE_MAXPOOL: {
         lpnas_pool_params p = {2, 2, 0};
@@ -390,7 +391,9 @@ void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const
  * lines were long out of cache when the first sums arrived. Each is zeroed
  * instead right before the first step that adds into it, its last
  * consumer's (the first visited going backward): the same zeros before the
- * same sums, so the same bits. */
+ * same sums, so the same bits. Where that first step is a BN or activation
+ * backward it is not zeroed at all: those write it as they would add into
+ * zeros (+0 + v, which turns a -0 into +0 as the sum did). */
 void lpnas_net_dgrad_begin(lpnas_net *net, int n, const float *dlogits, int *last_use)
 {
     int count = net->g.count, last = count - 1;
@@ -406,15 +409,23 @@ void lpnas_net_dgrad_begin(lpnas_net *net, int n, const float *dlogits, int *las
     memcpy(net->dacts + net->s[last].act, dlogits, numel(&net->g.node[last], n) * 4);
 }
 
-void lpnas_net_dgrad_open(lpnas_net *net, int i, int n, const int *last_use)
+bool lpnas_net_dgrad_open(lpnas_net *net, int i, int n, const int *last_use, bool may_store)
 {
+    const lpnas_node *nd = &net->g.node[i];
+    bool store = false;
     for (int j = 0; j < 2; j++) {
-        int k = net->g.node[i].in[j];
-        if (k > 0 && last_use[k] == i) /* the input (node 0) has no gradient */
-            memset(net->dacts + net->s[k].act, 0, numel(&net->g.node[k], n) * 4);
-        if (j == 0 && net->g.node[i].in[1] == k)
+        int k = nd->in[j];
+        if (k > 0 && last_use[k] == i) { /* the input (node 0) has no gradient */
+            /* BN and activation backward write it whole, as onto zeros */
+            if (j == 0 && may_store && (nd->kind == LPNAS_NODE_BN || nd->kind == LPNAS_NODE_ACT))
+                store = true;
+            else
+                memset(net->dacts + net->s[k].act, 0, numel(&net->g.node[k], n) * 4);
+        }
+        if (j == 0 && nd->in[1] == k)
             break;
     }
+    return store;
 }
 
 lpnas_status lpnas_net_backward(lpnas_net *net, const float *dlogits, const lpnas_policy *policy)
@@ -430,8 +441,8 @@ lpnas_status lpnas_net_backward(lpnas_net *net, const float *dlogits, const lpna
     int n = net->fwd_n, last_use[LPNAS_GRAPH_MAX_NODES];
     lpnas_net_dgrad_begin(net, n, dlogits, last_use);
     for (int i = net->g.count - 1; i >= 1; i--) {
-        lpnas_net_dgrad_open(net, i, n, last_use);
-        lpnas_net_backward_node(net, i, n, net->params, net->acts + net->s[net->g.node[i].in[0]].act, policy);
+        bool store = lpnas_net_dgrad_open(net, i, n, last_use, true);
+        lpnas_net_backward_node(net, i, n, net->params, net->acts + net->s[net->g.node[i].in[0]].act, policy, store);
     }
     return LPNAS_OK;
 }

@@ -201,9 +201,11 @@ void lpnas_net_backward_folded(lpnas_net *net, const float *dlogits, const lpnas
     int n = net->fwd_n, last = net->g.count - 1, last_use[LPNAS_GRAPH_MAX_NODES];
     lpnas_net_dgrad_begin(net, n, dlogits, last_use);
     for (int i = last; i >= 1; i--) {
-        lpnas_net_dgrad_open(net, i, n, last_use); /* the routing below adds into the same inputs' gradients */
         const lpnas_node *nd = &net->g.node[i];
         int c = net->alias[i];
+        /* the routing and the folded convs add into the same inputs' gradients */
+        bool store = lpnas_net_dgrad_open(net, i, n, last_use,
+                                          c == i && nd->kind != LPNAS_NODE_CONV && nd->kind != LPNAS_NODE_DECONV);
         if (c != i) { /* a BN or activation folded into conv c: route its gradient to c */
             float *d = net->dacts + net->s[nd->in[0]].act, *dy = net->dacts + net->s[i].act;
             size_t m = lpnas_net_numel(nd, n);
@@ -221,7 +223,7 @@ void lpnas_net_backward_folded(lpnas_net *net, const float *dlogits, const lpnas
         if (nd->kind == LPNAS_NODE_CONV || nd->kind == LPNAS_NODE_DECONV)
             conv_backward_folded(net, i, n, x, policy);
         else
-            lpnas_net_backward_node(net, i, n, net->params, x, policy);
+            lpnas_net_backward_node(net, i, n, net->params, x, policy, store);
     }
 }
 

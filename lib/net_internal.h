@@ -58,13 +58,17 @@ void lpnas_net_load_input(lpnas_net *net, const float *images, int n, const lpna
 void lpnas_net_forward_node(lpnas_net *net, int i, int n, bool training, const float *P, const float *x,
                             const lpnas_policy *policy);
 /* Its backward (parameters P of the forward; x: its first input). */
-void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const float *x, const lpnas_policy *policy);
+/* store_dx: its first input's gradient is written, not added into (it holds
+ * anything; BN and activation nodes only). */
+void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const float *x, const lpnas_policy *policy,
+                             bool store_dx);
 /* The activation gradients of a backward pass (net.c): _begin puts dlogits
  * into the last node's and fills last_use[LPNAS_GRAPH_MAX_NODES]; call
  * _open(i) right before node i's backward: it zeroes the gradients that
- * node i is the first to add into. */
+ * node i is the first to add into, except (may_store) a BN's or activation's
+ * input gradient, and returns true then: pass it as store_dx. */
 void lpnas_net_dgrad_begin(lpnas_net *net, int n, const float *dlogits, int *last_use);
-void lpnas_net_dgrad_open(lpnas_net *net, int i, int n, const int *last_use);
+bool lpnas_net_dgrad_open(lpnas_net *net, int i, int n, const int *last_use, bool may_store);
 
 /* For exporters (lib/onnx_export.c): the node graph the engine runs and
  * the folded weights its deployed inference uses, so an exported model is

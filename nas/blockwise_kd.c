@@ -193,7 +193,7 @@ static void train_step(student *s, lpnas_net *teacher, int i, const float *image
     memset(net->grads, 0, net->nparams * sizeof *net->grads);
     adapt_backward(s, f, net->dacts + net->s[s->last].act, n);
     for (int k = s->last; k >= s->first; k--)
-        lpnas_net_backward_node(net, k, n, net->params, net->acts + net->s[net->g.node[k].in[0]].act, NULL);
+        lpnas_net_backward_node(net, k, n, net->params, net->acts + net->s[net->g.node[k].in[0]].act, NULL, false);
     s->step++;
     size_t np = s->p1 - s->p0;
     adam(net->params + s->p0, net->grads + s->p0, s->m, s->v, np, lr, s->step);

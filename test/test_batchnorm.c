@@ -137,7 +137,7 @@ END_TEST
 /* The training forward and the backward give the same bits on every code
  * path this CPU has (binary64 lanes 2, 4 or 8 wide; planes with and
  * without a tail of P mod 8; din NULL and not; a -0 in din stays as the
- * sum leaves it). */
+ * sum leaves it); storing din gives what adding into a zeroed one does. */
 START_TEST(paths_same_bits)
 {
     const lpnas_shape shapes[] = {{3, 5, 7, 9}, {2, 4, 8, 8}, {1, 3, 1, 3}, {4, 2, 13, 11}};
@@ -162,8 +162,23 @@ START_TEST(paths_same_bits)
                 dx[isa][i] = i % 5 ? 0.25f : -0.0f;
             lpnas_bn_forward_train_isa(y[isa], sm[isa], si[isa], rm[isa], rv[isa], x, g, b, s, &p, NULL,
                                        (lpnas_isa)isa);
-            lpnas_bn_backward_isa(dx[isa], dg[isa], db[isa], dy, x, sm[isa], si[isa], g, s, NULL, (lpnas_isa)isa);
-            lpnas_bn_backward_isa(NULL, dg[isa], db[isa], dy, x, sm[isa], si[isa], g, s, NULL, (lpnas_isa)isa);
+            lpnas_bn_backward_to_isa(dx[isa], true, dg[isa], db[isa], dy, x, sm[isa], si[isa], g, s, NULL,
+                                     (lpnas_isa)isa);
+            lpnas_bn_backward_to_isa(NULL, true, dg[isa], db[isa], dy, x, sm[isa], si[isa], g, s, NULL,
+                                     (lpnas_isa)isa);
+            /* storing into a buffer of NaN = adding into zeros, also where
+             * the sum is -0 (channel 0's gradient is all -0) */
+            float *dy0 = malloc(n * 4), *zx = calloc(n, 4), *fx = malloc(n * 4), *gb = calloc(2 * C, 4);
+            memcpy(dy0, dy, n * 4);
+            for (int k = 0; k < s.n; k++)
+                for (int i = 0; i < s.h * s.w; i++)
+                    dy0[lpnas_shape_at(s, k, 0, 0, 0) + (size_t)i] = -0.0f;
+            memset(fx, 0xff, n * 4);
+            lpnas_bn_backward_to_isa(zx, true, gb, gb + C, dy0, x, sm[isa], si[isa], g, s, NULL, (lpnas_isa)isa);
+            lpnas_bn_backward_to_isa(fx, false, gb, gb + C, dy0, x, sm[isa], si[isa], g, s, NULL, (lpnas_isa)isa);
+            ck_assert_msg(!memcmp(fx, zx, n * 4), "shape %zu: store != add into zeros (%s)", t,
+                          lpnas_isa_name((lpnas_isa)isa));
+            free(dy0), free(zx), free(fx), free(gb);
             if (isa == 0)
                 continue;
             const char *path = lpnas_isa_name((lpnas_isa)isa);

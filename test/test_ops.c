@@ -88,6 +88,16 @@ START_TEST(activations)
         lpnas_activation_forward(y, x, n, fns[k], NULL);
         lpnas_activation_backward(dx, r, x, y, n, fns[k], NULL);
         ck_assert_uint_eq(check_grad("activation", act_fwd, &a, x, n, dx, n, r), 0);
+        /* storing into a buffer of NaN = adding into zeros, -0 gradients included */
+        float *r0 = malloc(n * 4), *sx = malloc(n * 4);
+        for (size_t i = 0; i < n; i++)
+            r0[i] = i % 3 ? r[i] : -0.0f;
+        memset(dx, 0, n * 4);
+        memset(sx, 0xff, n * 4);
+        lpnas_activation_backward(dx, r0, x, y, n, fns[k], NULL);
+        lpnas_activation_backward_to(sx, false, r0, x, y, n, fns[k], NULL);
+        ck_assert_msg(!memcmp(sx, dx, n * 4), "activation %d: store != add into zeros", k);
+        free(r0), free(sx);
     }
     /* exact values */
     float in[] = {-2, 0, 3, 7, 1e30f, -1e30f, 100, -100};
