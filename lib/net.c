@@ -387,7 +387,7 @@ void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const
 /* ---- the activation gradients --------------------------------------------
  * Every backward step adds into the gradients of its node's inputs, and only
  * there. Zeroing all of them before the pass was a memset over every
- * activation (8 % of a mobile network's step, 3-5 % of unet-peer's), whose
+ * activation (about 10 % of a mobile network's step, 5 % of unet-peer's), whose
  * lines were long out of cache when the first sums arrived. Each is zeroed
  * instead right before the first step that adds into it, its last
  * consumer's (the first visited going backward): the same zeros before the

@@ -203,9 +203,8 @@ void lpnas_net_backward_folded(lpnas_net *net, const float *dlogits, const lpnas
     for (int i = last; i >= 1; i--) {
         const lpnas_node *nd = &net->g.node[i];
         int c = net->alias[i];
-        /* the routing and the folded convs add into the same inputs' gradients */
-        bool store = lpnas_net_dgrad_open(net, i, n, last_use,
-                                          c == i && nd->kind != LPNAS_NODE_CONV && nd->kind != LPNAS_NODE_DECONV);
+        /* a folded BN or activation (c != i) adds its routed gradient: no store */
+        bool store = lpnas_net_dgrad_open(net, i, n, last_use, c == i);
         if (c != i) { /* a BN or activation folded into conv c: route its gradient to c */
             float *d = net->dacts + net->s[nd->in[0]].act, *dy = net->dacts + net->s[i].act;
             size_t m = lpnas_net_numel(nd, n);
