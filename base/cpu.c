@@ -78,7 +78,7 @@ static void detect(void)
     if ((f & avx2) == avx2) {
         detected_isa = LPNAS_ISA_AVX2;
         if ((f & (F_AVX512F | F_ZMM)) == (F_AVX512F | F_ZMM))
-            detected_isa = LPNAS_ISA_AVX512;
+            detected_isa = (f & F_AVX512FP16) ? LPNAS_ISA_AVX512FP16 : LPNAS_ISA_AVX512;
     }
     env_cap = lpnas_isa_parse(getenv("LPNAS_ISA"));
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -115,12 +115,17 @@ lpnas_isa lpnas_isa_parse(const char *text)
         return LPNAS_ISA_PORTABLE;
     if (text && !strcmp(text, "avx2"))
         return LPNAS_ISA_AVX2;
-    return LPNAS_ISA_AVX512; /* "avx512", unset or anything else: no cap */
+    if (text && !strcmp(text, "avx512"))
+        return LPNAS_ISA_AVX512;
+    return LPNAS_ISA_AVX512FP16; /* "avx512fp16", unset or anything else: no cap */
 }
 
 const char *lpnas_isa_name(lpnas_isa isa)
 {
-    return isa == LPNAS_ISA_AVX512 ? "avx512" : isa == LPNAS_ISA_AVX2 ? "avx2" : "portable";
+    return isa >= LPNAS_ISA_AVX512FP16 ? "avx512fp16"
+           : isa == LPNAS_ISA_AVX512   ? "avx512"
+           : isa == LPNAS_ISA_AVX2     ? "avx2"
+                                       : "portable";
 }
 
 const char *lpnas_cpu_features(void)

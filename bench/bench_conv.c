@@ -80,10 +80,11 @@ int main(int argc, char **argv)
     lpnas_blas_single_thread();
     printf("bench_conv: conv2d forward/backward GFLOP/s, batch 1, one thread, best of %d\n", reps);
     lpnas_bench_print_machine();
-    const char *pols[4] = {"fp32", "myriadx", "myriadx-fp16acc", "myriadx-fp16acc"};
-    bool has512 = lpnas_cpu_isa_detected() >= LPNAS_ISA_AVX512, has2 = lpnas_cpu_isa_detected() >= LPNAS_ISA_AVX2;
-    printf("%-18s %-4s %9s %9s %7s %12s %7s %12s %7s %11s\n", "shape", "pass", "fp32", "fp32acc", "ratio",
-           "fp16acc/avx2", "ratio", "fp16acc/512", "ratio", "sgemm");
+    const char *pols[5] = {"fp32", "myriadx", "myriadx-fp16acc", "myriadx-fp16acc", "myriadx-fp16acc"};
+    lpnas_isa det = lpnas_cpu_isa_detected();
+    bool has16 = det >= LPNAS_ISA_AVX512FP16, has512 = det >= LPNAS_ISA_AVX512, has2 = det >= LPNAS_ISA_AVX2;
+    printf("%-18s %-4s %9s %9s %7s %12s %7s %12s %7s %12s %7s %11s\n", "shape", "pass", "fp32", "fp32acc", "ratio",
+           "fp16acc/avx2", "ratio", "fp16acc/512", "ratio", "fp16acc/fp16", "ratio", "sgemm");
     lpnas_rng rng;
     lpnas_rng_seed(&rng, 1);
     for (size_t i = 0; i < sizeof SHAPES / sizeof SHAPES[0]; i++) {
@@ -113,15 +114,15 @@ int main(int argc, char **argv)
         double flops = 2.0 * (double)no * (double)(sh->c / sh->groups) * sh->k * sh->k;
         for (int pass = 0; pass < 2; pass++) {
             r.backward = pass;
-            double g[4] = {0, 0, 0, 0};
-            for (int k = 0; k < 4; k++) {
+            double g[5] = {0, 0, 0, 0, 0};
+            for (int k = 0; k < 5; k++) {
                 if (pass == 1 && k >= 2) { /* backward has no fp16-accumulate variant */
                     g[k] = g[1];
                     continue;
                 }
-                if ((k == 2 && !has2) || (k == 3 && !has512))
+                if ((k == 2 && !has2) || (k == 3 && !has512) || (k == 4 && !has16))
                     continue;
-                r.isa = k == 2 ? LPNAS_ISA_AVX2 : k == 3 ? LPNAS_ISA_AVX512 : -1;
+                r.isa = k == 2 ? LPNAS_ISA_AVX2 : k == 3 ? LPNAS_ISA_AVX512 : k == 4 ? LPNAS_ISA_AVX512FP16 : -1;
                 lpnas_policy_get(pols[k], &r.pol);
                 run_conv(&r);
                 /* backward does 2x the forward's work (din and dweight) */
@@ -133,21 +134,22 @@ int main(int argc, char **argv)
                 double ts = best(run_sgemm, &r, reps);
                 snprintf(sg, sizeof sg, "%.1f (%.0f%%)", flops / ts / 1e9, 100 * g[0] / (flops / ts / 1e9));
             }
-            char c2[2][32];
-            for (int k = 0; k < 2; k++) {
+            char c2[3][32];
+            for (int k = 0; k < 3; k++) {
                 if (g[2 + k] > 0)
                     snprintf(c2[k], sizeof c2[k], "%12.3f %6.2fx", g[2 + k], g[2 + k] / g[0]);
                 else
                     snprintf(c2[k], sizeof c2[k], "%12s %7s", "-", "-");
             }
-            printf("%-18s %-4s %9.2f %9.2f %6.2fx %s %s %11s\n", sh->name, pass ? "bwd" : "fwd", g[0], g[1],
-                   g[1] / g[0], c2[0], c2[1], pass ? "" : sg);
+            printf("%-18s %-4s %9.2f %9.2f %6.2fx %s %s %s %11s\n", sh->name, pass ? "bwd" : "fwd", g[0], g[1],
+                   g[1] / g[0], c2[0], c2[1], c2[2], pass ? "" : sg);
         }
         free(r.in), free(r.w), free(r.b), free(r.out), free(r.dout), free(r.din), free(r.dw), free(r.db), free(r.ws);
     }
     printf("(sgemm: single-core OpenBLAS at the conv's GEMM shape M=OC, N=OH*OW, K=C*k*k; %% = FP32 conv / sgemm;\n"
-           " fp16acc/avx2 and fp16acc/512: the fp16-accumulate forward forced to that code path (one kernel for\n"
-           " dense, grouped and depthwise convs, 8 or 16 binary32 lanes); the backward fp16acc columns repeat\n"
+           " fp16acc/avx2, fp16acc/512, fp16acc/fp16: the fp16-accumulate forward forced to that code path (one\n"
+           " kernel for dense, grouped and depthwise convs: 8 or 16 binary32 lanes, or 32 binary16 lanes with\n"
+           " AVX512-FP16); the backward fp16acc columns repeat\n"
            " fp32acc: gradients are fp32 under every policy; '-': the CPU lacks the path)\n");
     return 0;
 }

@@ -147,7 +147,7 @@ void lpnas_bn_forward_train_isa(float *out, float *save_mean, float *save_invstd
 {
     isa = lpnas_cpu_isa_clamp(isa);
 #ifdef HAVE_X86_PATHS
-    if (isa == LPNAS_ISA_AVX512)
+    if (isa >= LPNAS_ISA_AVX512)
         fwd_train_avx512(FWD_TRAIN_CALL);
     else if (isa == LPNAS_ISA_AVX2)
         fwd_train_avx2(FWD_TRAIN_CALL);
@@ -252,7 +252,7 @@ void lpnas_bn_backward_to_isa(float *din, bool accumulate, float *dgamma, float 
 {
     isa = lpnas_cpu_isa_clamp(isa);
 #ifdef HAVE_X86_PATHS
-    if (isa == LPNAS_ISA_AVX512)
+    if (isa >= LPNAS_ISA_AVX512)
         bwd_avx512(BWD_CALL);
     else if (isa == LPNAS_ISA_AVX2)
         bwd_avx2(BWD_CALL);

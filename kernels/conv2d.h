@@ -103,6 +103,6 @@ void lpnas_conv2d_direct3x3_backward_isa(float *din, float *dw, const float *dou
 size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape out, const lpnas_conv_params *p);
 bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, const float *bias,
                               lpnas_shape in_shape, lpnas_shape out_shape, const lpnas_conv_params *p,
-                              float *workspace, bool wide);
+                              float *workspace, lpnas_isa path);
 
 #endif

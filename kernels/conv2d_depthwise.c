@@ -608,7 +608,7 @@ void lpnas_conv2d_dw_forward_isa(float *out, const float *in, const float *w, lp
 {
     isa = lpnas_cpu_isa_clamp(isa);
 #ifdef HAVE_X86_PATHS
-    if (isa == LPNAS_ISA_AVX512) {
+    if (isa >= LPNAS_ISA_AVX512) {
         fwd_avx512(out, in, w, s, o, p);
         return;
     }
@@ -625,7 +625,7 @@ void lpnas_conv2d_dw_backward_isa(float *din, float *dw, const float *dout, cons
 {
     isa = lpnas_cpu_isa_clamp(isa);
 #ifdef HAVE_X86_PATHS
-    if (isa == LPNAS_ISA_AVX512) {
+    if (isa >= LPNAS_ISA_AVX512) {
         bwd_avx512(din, dw, dout, in, w, s, o, p);
         return;
     }

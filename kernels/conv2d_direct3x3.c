@@ -748,7 +748,7 @@ void lpnas_conv2d_direct3x3_forward_isa(float *out, const float *in, const float
 {
     isa = lpnas_cpu_isa_clamp(isa);
 #ifdef HAVE_X86_PATHS
-    if (isa == LPNAS_ISA_AVX512) {
+    if (isa >= LPNAS_ISA_AVX512) {
         fwd_avx512(out, in, w, s, out_c, stride, ws);
         return;
     }
@@ -765,7 +765,7 @@ void lpnas_conv2d_direct3x3_backward_isa(float *din, float *dw, const float *dou
 {
     isa = lpnas_cpu_isa_clamp(isa);
 #ifdef HAVE_X86_PATHS
-    if (isa == LPNAS_ISA_AVX512) {
+    if (isa >= LPNAS_ISA_AVX512) {
         bwd_avx512(din, dw, dout, in, w, s, out_c, stride, ws);
         return;
     }

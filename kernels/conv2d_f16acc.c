@@ -66,7 +66,7 @@ void lpnas_conv2d_forward_f16acc_isa(float *out, const float *in, const float *w
     bool done = false;
     isa = lpnas_cpu_isa_clamp(isa);
     if (!done && isa >= LPNAS_ISA_AVX2)
-        done = lpnas_conv2d_f16acc_avx2(out, in, weight, bias, s, o, p, ws, isa >= LPNAS_ISA_AVX512);
+        done = lpnas_conv2d_f16acc_avx2(out, in, weight, bias, s, o, p, ws, isa);
     if (!done)
         scalar_path(out, in, weight, bias, s, o, p);
     size_t P = (size_t)o.h * o.w;

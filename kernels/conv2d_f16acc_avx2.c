@@ -93,16 +93,17 @@ typedef struct {
     size_t nwk;       /* G * og * K weights */
 } plan;
 
-/* Rows reach (oh-1)*sh + (kh-1)*dh; columns run to the next multiple of 16
- * output pixels (the widest vector) plus the taps' reach in phase columns. */
-static plan plan_make(lpnas_shape s, lpnas_shape o, const lpnas_conv_params *p)
+/* Rows reach (oh-1)*sh + (kh-1)*dh; columns run to the next multiple of
+ * `lanes` output pixels (the widest vector: 16 binary32 lanes, 32 binary16
+ * ones) plus the taps' reach in phase columns. */
+static plan plan_make(lpnas_shape s, lpnas_shape o, const lpnas_conv_params *p, int lanes)
 {
     plan pl;
     pl.G = p->groups, pl.cg = s.c / pl.G, pl.og = o.c / pl.G;
     pl.K = pl.cg * p->kh * p->kw;
     pl.sw = p->stride_w;
     pl.hp = (o.h - 1) * p->stride_h + (p->kh - 1) * p->dil_h + 1;
-    pl.wr = ((o.w + 15) & ~15) + (p->kw - 1) * p->dil_w / p->stride_w;
+    pl.wr = ((o.w + lanes - 1) & ~(lanes - 1)) + (p->kw - 1) * p->dil_w / p->stride_w;
     pl.plane = (size_t)pl.hp * pl.wr;
     pl.half = (size_t)pl.cg * pl.sw * pl.plane;
     pl.nwk = (size_t)pl.G * pl.og * pl.K;
@@ -111,10 +112,13 @@ static plan plan_make(lpnas_shape s, lpnas_shape o, const lpnas_conv_params *p)
 
 size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape o, const lpnas_conv_params *p)
 {
-    plan pl = plan_make(in, o, p);
-    /* floats: both input copies, |w|, bias16; the tap offsets (ptrdiff_t,
-     * counted as 2 floats each); 64-byte alignment slack for each part */
-    return 2 * pl.half + pl.nwk + (size_t)pl.G * pl.og + 2 * pl.nwk + 4 * 16;
+    /* floats: both input copies (binary32 copies for 16-pixel rows; binary16
+     * ones, half the size, for the 32-pixel rows of the AVX512-FP16 path),
+     * |w|, bias16; the tap offsets (ptrdiff_t, counted as 2 floats each);
+     * 64-byte alignment slack for each part */
+    plan p32 = plan_make(in, o, p, 16), p16 = plan_make(in, o, p, 32);
+    size_t copies = 2 * p32.half > p16.half ? 2 * p32.half : p16.half;
+    return copies + p32.nwk + (size_t)p32.G * p32.og + 2 * p32.nwk + 4 * 16;
 }
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
@@ -161,30 +165,52 @@ static void *align64(void *ptr)
 
 /* One padded row of a (channel, phase) plane: columns j hold input column
  * j * sw + q - pad_w (rounded to binary16) where that is in the row, else
- * -0; nx the same with the sign flipped (its padding -0 too). Tracks max |x|
- * in *mx and NaNs in *nan. */
-AVX2_TARGET static void convert_row(float *x, float *nx, const float *src, int w, int wr, int sw, int q, int pw,
-                                    float *mx, bool *nan)
+ * -0; nx the same with the sign flipped (its padding -0 too). The values
+ * are binary32 (half false) or binary16 bit patterns (half true: the rows
+ * are uint16_t). Tracks max |x| in *mx and NaNs in *nan. */
+AVX2_TARGET static void convert_row(void *xv, void *nxv, const float *src, int w, int wr, int sw, int q, int pw,
+                                    bool half, float *mx, bool *nan)
 {
+    float *x = xv, *nx = nxv;
+    uint16_t *xh = xv, *nxh = nxv;
     const __m256 sign = _mm256_set1_ps(-0.0f);
     /* real columns: j * sw + q - pw in [0, w) */
     int j0 = pw - q > 0 ? (pw - q + sw - 1) / sw : 0;
     int num = w - 1 + pw - q, j1 = num < 0 ? -1 : num / sw; /* inclusive */
     if (j1 > wr - 1)
         j1 = wr - 1;
+#define PUT(j, hv)                                                                                                    \
+    do {                                                                                                              \
+        if (half)                                                                                                     \
+            xh[j] = h_of(hv), nxh[j] = (uint16_t)(h_of(hv) ^ 0x8000u);                                                \
+        else                                                                                                          \
+            x[j] = (hv), nx[j] = -(hv);                                                                               \
+    } while (0)
+#define PAD(j)                                                                                                        \
+    do {                                                                                                              \
+        if (half)                                                                                                     \
+            xh[j] = nxh[j] = 0x8000u;                                                                                 \
+        else                                                                                                          \
+            x[j] = nx[j] = -0.0f;                                                                                     \
+    } while (0)
     int j = 0;
     for (; j < j0 && j < wr; j++)
-        x[j] = nx[j] = -0.0f;
+        PAD(j);
     __m256 m = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
     if (sw == 1)
         for (; j + 8 <= j1 + 1; j += 8) {
-            __m256 v = _mm256_loadu_ps(src + j + q - pw);
-            __m256 h = _mm256_cvtph_ps(_mm256_cvtps_ph(v, RNE16));
+            __m128i h16 = _mm256_cvtps_ph(_mm256_loadu_ps(src + j + q - pw), RNE16);
+            __m256 h = _mm256_cvtph_ps(h16);
             __m256 a = _mm256_andnot_ps(sign, h);
             bad = _mm256_or_ps(bad, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
             m = _mm256_max_ps(m, a);
-            _mm256_storeu_ps(x + j, h);
-            _mm256_storeu_ps(nx + j, _mm256_xor_ps(h, sign));
+            if (half) {
+                _mm_storeu_si128((__m128i_u *)(xh + j), h16);
+                _mm_storeu_si128((__m128i_u *)(nxh + j), _mm_xor_si128(h16, _mm_set1_epi16((short)0x8000)));
+            } else {
+                _mm256_storeu_ps(x + j, h);
+                _mm256_storeu_ps(nx + j, _mm256_xor_ps(h, sign));
+            }
         }
     float lanes[8];
     _mm256_storeu_ps(lanes, m);
@@ -195,30 +221,32 @@ AVX2_TARGET static void convert_row(float *x, float *nx, const float *src, int w
         float h = f16v(src[j * sw + q - pw]), a = fabsf(h);
         *nan = *nan || a != a;
         *mx = a > *mx ? a : *mx;
-        x[j] = h, nx[j] = -h;
+        PUT(j, h);
     }
     for (; j < wr; j++)
-        x[j] = nx[j] = -0.0f;
+        PAD(j);
+#undef PUT
+#undef PAD
 }
 
-/* The padded x and -x copies of one group's channels ([2][cg][sw][hp][wr]);
- * returns max |x|, NaN if any NaN. */
-AVX2_TARGET static double convert_group(float *xb, const float *src, lpnas_shape s, const lpnas_conv_params *p,
-                                        const plan *pl)
+/* The padded x and -x copies of one group's channels ([2][cg][sw][hp][wr],
+ * elements of 4 bytes, or 2 if half); returns max |x|, NaN if any NaN. */
+AVX2_TARGET static double convert_group(void *xb, const float *src, lpnas_shape s, const lpnas_conv_params *p,
+                                        const plan *pl, bool half)
 {
+    size_t es = half ? 2 : 4;
     float mx = 0;
     bool nan = false;
     for (int ci = 0; ci < pl->cg; ci++)
         for (int q = 0; q < pl->sw; q++)
             for (int r = 0; r < pl->hp; r++) {
-                float *x = xb + ((size_t)ci * pl->sw + q) * pl->plane + (size_t)r * pl->wr, *nx = x + pl->half;
+                char *x = (char *)xb + (((size_t)ci * pl->sw + q) * pl->plane + (size_t)r * pl->wr) * es;
+                char *nx = x + pl->half * es;
                 int iy = r - p->pad_h;
-                if (iy < 0 || iy >= s.h) {
-                    for (int j = 0; j < pl->wr; j++)
-                        x[j] = nx[j] = -0.0f;
-                    continue;
-                }
-                convert_row(x, nx, src + ((size_t)ci * s.h + iy) * s.w, s.w, pl->wr, pl->sw, q, p->pad_w, &mx, &nan);
+                /* rows outside the image: every column padding (src unused) */
+                convert_row(x, nx, src + ((size_t)ci * s.h + (iy < 0 || iy >= s.h ? 0 : iy)) * s.w,
+                            iy < 0 || iy >= s.h ? 0 : s.w, pl->wr, pl->sw, q, iy < 0 || iy >= s.h ? 0 : p->pad_w,
+                            half, &mx, &nan);
             }
     return nan ? NAN : (double)mx;
 }
@@ -278,10 +306,11 @@ AVX2_TARGET static ALWAYS_INLINE void block8(float *out, size_t ostride, int nva
 /* block8 for one (ocb, pv) of the traversal below, each a constant there.
  * Out of line and the only code that runs while MXCSR.RC = round down, so
  * no floating-point operation of a caller can be moved into that span. */
-AVX2_TARGET static __attribute__((noinline)) void blocks8(float *d, size_t ostride, int nv, const float *xp,
-                                                          const float *wa, const ptrdiff_t *xo, const float *bb,
-                                                          int K, int ocb, int pv)
+AVX2_TARGET static __attribute__((noinline)) void blocks8(float *d, size_t ostride, int nv, const void *xv,
+                                                          const void *wv, const ptrdiff_t *xo, const void *bv, int K,
+                                                          int ocb, int pv)
 {
+    const float *xp = xv, *wa = wv, *bb = bv;
     switch (ocb * 32 + pv) {
     case 4 * 32 + 3: block8(d, ostride, nv, xp, wa, xo, bb, K, 4, 3); break;
     case 4 * 32 + 2: block8(d, ostride, nv, xp, wa, xo, bb, K, 4, 2); break;
@@ -336,10 +365,11 @@ AVX512_TARGET static ALWAYS_INLINE void block16(float *out, size_t ostride, int 
     }
 }
 
-AVX512_TARGET static __attribute__((noinline)) void blocks16(float *d, size_t ostride, int nv, const float *xp,
-                                                             const float *wa, const ptrdiff_t *xo, const float *bb,
+AVX512_TARGET static __attribute__((noinline)) void blocks16(float *d, size_t ostride, int nv, const void *xv,
+                                                             const void *wv, const ptrdiff_t *xo, const void *bv,
                                                              int K, int ocb, int pv)
 {
+    const float *xp = xv, *wa = wv, *bb = bv;
     switch (ocb * 32 + pv) {
     case 4 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 4); break;
     case 4 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 2); break;
@@ -356,8 +386,75 @@ AVX512_TARGET static __attribute__((noinline)) void blocks16(float *d, size_t os
     }
 }
 
-typedef void blocks_fn(float *d, size_t ostride, int nv, const float *xp, const float *wa, const ptrdiff_t *xo,
-                       const float *bb, int K, int ocb, int pv);
+/* ---- the same chain in binary16 arithmetic (AVX512-FP16) -------------------
+ * vfmadd231ph computes RN16(w * x + acc) itself: one fused multiply-add
+ * rounded once to binary16 in the MXCSR rounding mode (nearest here),
+ * subnormals included (the FP16 instructions ignore DAZ and FTZ, which are
+ * cleared anyway): exactly a step of the chain, in 32 lanes, with no
+ * binary32 detour. The input copies, |w| and the bias are binary16 bit
+ * patterns; the padding trick and the tap order are those of the binary32
+ * kernels, so the chains are the same, step by step. The instruction is
+ * written in asm (gcc 12 has the intrinsics, clang 14 not without
+ * -mavx512fp16 for the whole file); the register types stay __m512i. */
+AVX512_TARGET static ALWAYS_INLINE __m512i step32(__m512i w, const uint16_t *xp, __m512i acc)
+{
+    __asm__("vfmadd231ph %2, %1, %0" : "+v"(acc) : "v"(w), "m"(*(const __m512i_u *)xp));
+    return acc;
+}
+
+/* block16 with 32-pixel binary16 vectors: ocb * pv = 16 chains; at the end
+ * each vector's two halves widen to binary32 (exact) for the store. */
+AVX512_TARGET static ALWAYS_INLINE void block32(float *out, size_t ostride, int nvalid, const uint16_t *xpix,
+                                                const uint16_t *wabs, const ptrdiff_t *xoff, const uint16_t *b16,
+                                                int K, const int ocb, const int pv)
+{
+    __m512i acc[16];
+    UNROLL_ALL for (int o = 0; o < ocb; o++)
+        UNROLL_ALL for (int v = 0; v < pv; v++)
+            acc[o * pv + v] = _mm512_set1_epi32((int)(b16[o] * 0x10001u));
+    for (int k = 0; k < K; k++)
+        UNROLL_ALL for (int o = 0; o < ocb; o++) {
+            __m512i w = _mm512_set1_epi32((int)(wabs[(size_t)o * K + k] * 0x10001u));
+            const uint16_t *xp = xpix + xoff[(size_t)o * K + k];
+            UNROLL_ALL for (int v = 0; v < pv; v++)
+                acc[o * pv + v] = step32(w, xp + 32 * v, acc[o * pv + v]);
+        }
+    UNROLL_ALL for (int v = 0; v < pv; v++)
+        UNROLL_ALL for (int half = 0; half < 2; half++) {
+            int n = nvalid - 32 * v - 16 * half;
+            __mmask16 lm = n >= 16 ? (__mmask16)0xFFFF : n > 0 ? (__mmask16)((1u << n) - 1u) : 0;
+            UNROLL_ALL for (int o = 0; o < ocb; o++) {
+                __m256i h = half ? _mm512_extracti64x4_epi64(acc[o * pv + v], 1) : _mm512_castsi512_si256(acc[o * pv + v]);
+                _mm512_mask_storeu_ps(out + (size_t)o * ostride + 32 * v + 16 * half, lm, _mm512_cvtph_ps(h));
+            }
+        }
+}
+
+AVX512_TARGET static __attribute__((noinline)) void blocks32(float *d, size_t ostride, int nv, const void *xp,
+                                                             const void *wa, const ptrdiff_t *xo, const void *bb,
+                                                             int K, int ocb, int pv)
+{
+    const uint16_t *x = xp, *w = wa, *b = bb;
+    switch (ocb * 32 + pv) {
+    case 4 * 32 + 4: block32(d, ostride, nv, x, w, xo, b, K, 4, 4); break;
+    case 4 * 32 + 2: block32(d, ostride, nv, x, w, xo, b, K, 4, 2); break;
+    case 4 * 32 + 1: block32(d, ostride, nv, x, w, xo, b, K, 4, 1); break;
+    case 2 * 32 + 8: block32(d, ostride, nv, x, w, xo, b, K, 2, 8); break;
+    case 2 * 32 + 4: block32(d, ostride, nv, x, w, xo, b, K, 2, 4); break;
+    case 2 * 32 + 2: block32(d, ostride, nv, x, w, xo, b, K, 2, 2); break;
+    case 2 * 32 + 1: block32(d, ostride, nv, x, w, xo, b, K, 2, 1); break;
+    case 1 * 32 + 16: block32(d, ostride, nv, x, w, xo, b, K, 1, 16); break;
+    case 1 * 32 + 8: block32(d, ostride, nv, x, w, xo, b, K, 1, 8); break;
+    case 1 * 32 + 4: block32(d, ostride, nv, x, w, xo, b, K, 1, 4); break;
+    case 1 * 32 + 2: block32(d, ostride, nv, x, w, xo, b, K, 1, 2); break;
+    default: block32(d, ostride, nv, x, w, xo, b, K, 1, 1); break;
+    }
+}
+
+/* The blocks of one path; xp, wa and bb point to binary32 values (blocks8,
+ * blocks16) or binary16 bit patterns (blocks32). */
+typedef void blocks_fn(float *d, size_t ostride, int nv, const void *xp, const void *wa, const ptrdiff_t *xo,
+                       const void *bb, int K, int ocb, int pv);
 
 /* The next smaller pixel-vector count of a block: 12 -> 8 -> 4 -> 2 -> 1,
  * 6 -> 4, 3 -> 2, 16 -> 8 (the cases blocks8 and blocks16 have). */
@@ -366,29 +463,29 @@ static int smaller_pv(int pv)
     return pv % 3 == 0 ? pv / 3 * 2 : pv / 2;
 }
 
-/* One group of image n, for either width (lanes: pixels per vector):
- * channel blocks of 4 (2, 1 at the end) x chains/ocb pixel vectors, so
- * `chains` chains are in flight (12 with AVX2, 16 with AVX-512F); rows;
- * pixel blocks, fewer vectors at a row's end. Integer work only: the blocks
- * do the arithmetic. */
-static void group_run(blocks_fn *blocks, int lanes, int chains, float *out, const float *xb, const float *wabs,
-                      const ptrdiff_t *xoff, const float *b16, lpnas_shape o, const lpnas_conv_params *p,
-                      const plan *pl, int n, int g)
+/* One group of image n, for any width (lanes: pixels per vector; es: bytes
+ * per element of the copies, |w| and bias, 4 or 2): channel blocks of 4
+ * (2, 1 at the end) x chains/ocb pixel vectors, so `chains` chains are in
+ * flight (12 with AVX2, 16 with AVX-512); rows; pixel blocks, fewer vectors
+ * at a row's end. Integer work only: the blocks do the arithmetic. */
+static void group_run(blocks_fn *blocks, int lanes, int chains, size_t es, float *out, const void *xb,
+                      const void *wabs, const ptrdiff_t *xoff, const void *b16, lpnas_shape o,
+                      const lpnas_conv_params *p, const plan *pl, int n, int g)
 {
     int og = pl->og, K = pl->K;
     size_t ostride = (size_t)o.h * o.w;
     for (int oc0 = 0; oc0 < og;) {
         int ocb = og - oc0 >= 4 ? 4 : og - oc0 >= 2 ? 2 : 1;
-        const float *wa = wabs + (size_t)oc0 * K, *bb = b16 + oc0;
+        const char *wa = (const char *)wabs + (size_t)oc0 * K * es, *bb = (const char *)b16 + (size_t)oc0 * es;
         const ptrdiff_t *xo = xoff + (size_t)oc0 * K;
         for (int oy = 0; oy < o.h; oy++) {
             float *orow = out + lpnas_shape_at(o, n, g * og + oc0, oy, 0);
-            const float *xrow = xb + (size_t)oy * p->stride_h * pl->wr;
+            const char *xrow = (const char *)xb + (size_t)oy * p->stride_h * pl->wr * es;
             for (int ox0 = 0; ox0 < o.w;) {
                 int vecs = (o.w - ox0 + lanes - 1) / lanes, pv = chains / ocb;
                 while (pv > vecs)
                     pv = smaller_pv(pv);
-                blocks(orow + ox0, ostride, o.w - ox0, xrow + ox0, wa, xo, bb, K, ocb, pv);
+                blocks(orow + ox0, ostride, o.w - ox0, xrow + (size_t)ox0 * es, wa, xo, bb, K, ocb, pv);
                 ox0 += lanes * pv;
             }
         }
@@ -399,12 +496,15 @@ static void group_run(blocks_fn *blocks, int lanes, int chains, float *out, cons
 /* ---- entry ------------------------------------------------------------------ */
 
 bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, const float *bias, lpnas_shape s,
-                              lpnas_shape o, const lpnas_conv_params *p, float *ws, bool wide)
+                              lpnas_shape o, const lpnas_conv_params *p, float *ws, lpnas_isa path)
 {
-    plan pl = plan_make(s, o, p);
+    bool wide = path >= LPNAS_ISA_AVX512, half = path >= LPNAS_ISA_AVX512FP16;
+    plan pl = plan_make(s, o, p, half ? 32 : 16);
     int G = pl.G, cg = pl.cg, og = pl.og, K = pl.K;
+    size_t es = half ? 2 : 4;
     ptrdiff_t *xoff = align64(ws);
     float *wabs = align64(xoff + pl.nwk), *bias16 = align64(wabs + pl.nwk);
+    uint16_t *wabs_h = (uint16_t *)wabs, *bias_h = (uint16_t *)bias16;
     float *xb = align64(bias16 + (size_t)G * og);
     /* weights as |w| and the offset of their tap in the copy of w's sign
      * (tap k = (ci * kh + ky) * kw + kx reads row ky * dh and phase column
@@ -418,12 +518,18 @@ bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, 
             int reach = kx * p->dil_w, q = reach % pl.sw;
             float v = f16v(weight[(size_t)oc * K + k]);
             size_t off = ((size_t)ci * pl.sw + q) * pl.plane + (size_t)ky * p->dil_h * pl.wr + (size_t)(reach / pl.sw);
-            wabs[(size_t)oc * K + k] = fabsf(v);
+            if (half)
+                wabs_h[(size_t)oc * K + k] = h_of(fabsf(v));
+            else
+                wabs[(size_t)oc * K + k] = fabsf(v);
             xoff[(size_t)oc * K + k] = (ptrdiff_t)(off + (signbit(v) ? pl.half : 0));
             sum += fabs((double)v);
         }
         double bv = f16v(bias ? bias[oc] : 0.0f);
-        bias16[oc] = (float)bv;
+        if (half)
+            bias_h[oc] = h_of((float)bv);
+        else
+            bias16[oc] = (float)bv;
         if (!(sum <= wsum_max))
             wsum_max = sum; /* NaN sticks */
         if (!(fabs(bv) <= bias_max))
@@ -431,31 +537,34 @@ bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, 
     }
     for (int n = 0; n < s.n; n++)
         for (int g = 0; g < G; g++) {
-            double xmax = convert_group(xb, in + lpnas_shape_at(s, n, g * cg, 0, 0), s, p, &pl);
+            double xmax = convert_group(xb, in + lpnas_shape_at(s, n, g * cg, 0, 0), s, p, &pl, half);
             if (!chains_bounded(bias_max, xmax, wsum_max, K))
                 return false;
-            const float *wa = wabs + (size_t)g * og * K, *bb = bias16 + (size_t)g * og;
+            const char *wa = (const char *)wabs + (size_t)g * og * K * es, *bb = (const char *)bias16 + (size_t)g * og * es;
             const ptrdiff_t *xo = xoff + (size_t)g * og * K;
             /* MXCSR for the block loops, whatever the caller's: RC (bits
-             * 13-14) round down (01) for AVX2, nearest (00, unused) for
-             * AVX-512F; DAZ (bit 6) and FTZ (bit 15) off, so that no
+             * 13-14) round down (01) for AVX2, nearest (00) for AVX-512F
+             * (unused: embedded rounding) and AVX512-FP16 (the fmas round
+             * by it); DAZ (bit 6) and FTZ (bit 15) off, so that no
              * conversion could flush a binary16 subnormal. Restored after,
              * exception flags included. */
             unsigned csr = _mm_getcsr();
             _mm_setcsr((csr & ~(0x6000u | 0x8040u)) | (wide ? 0u : 0x2000u));
-            if (wide)
-                group_run(blocks16, 16, 16, out, xb, wa, xo, bb, o, p, &pl, n, g);
+            if (half)
+                group_run(blocks32, 32, 16, 2, out, xb, wa, xo, bb, o, p, &pl, n, g);
+            else if (wide)
+                group_run(blocks16, 16, 16, 4, out, xb, wa, xo, bb, o, p, &pl, n, g);
             else
-                group_run(blocks8, 8, 12, out, xb, wa, xo, bb, o, p, &pl, n, g);
+                group_run(blocks8, 8, 12, 4, out, xb, wa, xo, bb, o, p, &pl, n, g);
             _mm_setcsr(csr);
         }
     return true;
 }
 #else
 bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, const float *bias, lpnas_shape s,
-                              lpnas_shape o, const lpnas_conv_params *p, float *ws, bool wide)
+                              lpnas_shape o, const lpnas_conv_params *p, float *ws, lpnas_isa path)
 {
-    (void)out, (void)in, (void)weight, (void)bias, (void)s, (void)o, (void)p, (void)ws, (void)wide;
+    (void)out, (void)in, (void)weight, (void)bias, (void)s, (void)o, (void)p, (void)ws, (void)path;
     return false;
 }
 #endif

@@ -326,14 +326,21 @@ START_TEST(fp16_accumulate_every_path)
         }
     /* the dispatch: LPNAS_ISA caps the path (set by tools/run_tests.sh callers); clamping never goes above the CPU */
     ck_assert_int_le(lpnas_cpu_isa(), det);
-    ck_assert_int_eq(lpnas_cpu_isa_clamp(LPNAS_ISA_AVX512), det);
+    ck_assert_int_eq(lpnas_cpu_isa_clamp(LPNAS_ISA_AVX512FP16), det);
+    ck_assert_int_eq(lpnas_cpu_isa_clamp(LPNAS_ISA_AVX512), det < LPNAS_ISA_AVX512 ? det : LPNAS_ISA_AVX512);
     ck_assert_int_eq(lpnas_cpu_isa_clamp(LPNAS_ISA_PORTABLE), LPNAS_ISA_PORTABLE);
     ck_assert_int_eq(lpnas_isa_parse("portable"), LPNAS_ISA_PORTABLE);
     ck_assert_int_eq(lpnas_isa_parse("avx2"), LPNAS_ISA_AVX2);
     ck_assert_int_eq(lpnas_isa_parse("avx512"), LPNAS_ISA_AVX512);
-    ck_assert_int_eq(lpnas_isa_parse(NULL), LPNAS_ISA_AVX512);
-    ck_assert_int_eq(lpnas_isa_parse("sse9"), LPNAS_ISA_AVX512);
+    ck_assert_int_eq(lpnas_isa_parse("avx512fp16"), LPNAS_ISA_AVX512FP16);
+    ck_assert_int_eq(lpnas_isa_parse(NULL), LPNAS_ISA_AVX512FP16);
+    ck_assert_int_eq(lpnas_isa_parse("sse9"), LPNAS_ISA_AVX512FP16);
     ck_assert_str_eq(lpnas_isa_name(lpnas_isa_parse("avx2")), "avx2");
+    ck_assert_str_eq(lpnas_isa_name(LPNAS_ISA_AVX512), "avx512");
+    ck_assert_str_eq(lpnas_isa_name(LPNAS_ISA_AVX512FP16), "avx512fp16");
+    /* the binary16 path only where the CPU lists avx512_fp16 */
+    ck_assert_int_eq(det == LPNAS_ISA_AVX512FP16, strstr(lpnas_cpu_features(), "avx512_fp16") != NULL &&
+                                                      strstr(lpnas_cpu_features(), "avx512f") != NULL);
     ck_assert_ptr_nonnull(lpnas_cpu_features());
 }
 END_TEST
