@@ -18,6 +18,7 @@
 #define LPNAS_BASE_CPU_H
 
 typedef enum { LPNAS_ISA_PORTABLE = 0, LPNAS_ISA_AVX2 = 1, LPNAS_ISA_AVX512 = 2, LPNAS_ISA_AVX512FP16 = 3 } lpnas_isa;
+#define LPNAS_ISA_LEVELS (LPNAS_ISA_AVX512FP16 + 1) /* for arrays indexed by level */
 
 lpnas_isa lpnas_cpu_isa_detected(void); /* what the hardware has, ignoring LPNAS_ISA */
 lpnas_isa lpnas_cpu_isa(void);          /* detected, capped by LPNAS_ISA */

@@ -11,6 +11,8 @@
  *     every dense, grouped and depthwise conv;
  *   AVX-512F: the same with 16 pixels per vector, 16 chains, the directed
  *     roundings embedded in the fmas;
+ *   AVX512-FP16: the chain itself in binary16 arithmetic (vfmadd231ph is
+ *     one step, RN16(w * x + acc)), 32 pixels per vector, 16 chains;
  *   portable, and chains that could overflow binary16 (the kernel's bound
  *     test fails): the scalar lpnas_f16_fma loop below. */
 #include "kernels/conv2d.h"

@@ -1,6 +1,8 @@
 /* fp16-accumulate conv forward on AVX2 + FMA + F16C (no AVX-512 needed),
  * bit-exact with the sequential lpnas_f16_fma chain of conv2d.h, with no
- * branch on the data.
+ * branch on the data. (Where the CPU has AVX512-FP16, the chain runs in
+ * binary16 arithmetic instead, one instruction per step: the section "the
+ * same chain in binary16" below; the input layout and padding are shared.)
  *
  * Each chain step is acc' = RN16(v), v = w*x + acc exactly, with w, x, acc
  * binary16 values. It runs in binary32 lanes, 8 per __m256 (16 per __m512

@@ -151,7 +151,8 @@ START_TEST(paths_same_bits)
             x[i] = 3 * frand() + 0.5f, dy[i] = frand();
         for (size_t c = 0; c < C; c++)
             g[c] = 1 + frand(), b[c] = frand();
-        float *y[3], *sm[3], *si[3], *rm[3], *rv[3], *dx[3], *dg[3], *db[3];
+        float *y[LPNAS_ISA_LEVELS], *sm[LPNAS_ISA_LEVELS], *si[LPNAS_ISA_LEVELS], *rm[LPNAS_ISA_LEVELS],
+            *rv[LPNAS_ISA_LEVELS], *dx[LPNAS_ISA_LEVELS], *dg[LPNAS_ISA_LEVELS], *db[LPNAS_ISA_LEVELS];
         for (int isa = 0; isa <= (int)det; isa++) {
             y[isa] = malloc(n * 4), dx[isa] = malloc(n * 4);
             sm[isa] = malloc(C * 4), si[isa] = malloc(C * 4), rm[isa] = calloc(C, 4), rv[isa] = malloc(C * 4);

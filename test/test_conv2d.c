@@ -522,7 +522,7 @@ static void depthwise_case(const conv_case *k, int special, size_t t)
         }
         memcpy(&din0[ni / 2 - ni / 2 % (size_t)k->w], &snan, 4); /* a row's first pixel */
     }
-    float *out[3], *din[3], *dw[3];
+    float *out[LPNAS_ISA_LEVELS], *din[LPNAS_ISA_LEVELS], *dw[LPNAS_ISA_LEVELS];
     lpnas_isa det = lpnas_cpu_isa_detected();
     for (int isa = 0; isa <= (int)det; isa++) {
         out[isa] = malloc(no * 4), din[isa] = malloc(ni * 4), dw[isa] = calloc(nw, 4);
@@ -617,7 +617,7 @@ START_TEST(direct3x3_paths_same_bits)
         float *ws = malloc(lpnas_conv2d_workspace(s, k->oc, &p) * 4);
         ck_assert_uint_ge(lpnas_conv2d_workspace(s, k->oc, &p), lpnas_conv2d_direct3x3_workspace(s, k->oc, k->sh));
         fill(in, ni), fill(w, nw), fill(g, no);
-        float *out[3], *din[3], *dw[3];
+        float *out[LPNAS_ISA_LEVELS], *din[LPNAS_ISA_LEVELS], *dw[LPNAS_ISA_LEVELS];
         for (int isa = 0; isa <= (int)det; isa++) {
             out[isa] = malloc(no * 4), din[isa] = calloc(ni, 4), dw[isa] = calloc(nw, 4);
             lpnas_conv2d_direct3x3_forward_isa(out[isa], in, w, s, k->oc, k->sh, ws, (lpnas_isa)isa);
