@@ -391,8 +391,9 @@ AVX512_TARGET static __attribute__((noinline)) void blocks16(float *d, size_t os
 /* ---- the same chain in binary16 arithmetic (AVX512-FP16) -------------------
  * vfmadd231ph computes RN16(w * x + acc) itself: one fused multiply-add
  * rounded once to binary16 in the MXCSR rounding mode (nearest here),
- * subnormals included (the FP16 instructions ignore DAZ and FTZ, which are
- * cleared anyway): exactly a step of the chain, in 32 lanes, with no
+ * subnormals included (the kernel clears DAZ and FTZ, so no flushing
+ * whatever the CPU does with them for FP16; the caller-mode test sets
+ * both): exactly a step of the chain, in 32 lanes, with no
  * binary32 detour. The input copies, |w| and the bias are binary16 bit
  * patterns; the padding trick and the tap order are those of the binary32
  * kernels, so the chains are the same, step by step. The instruction is
