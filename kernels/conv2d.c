@@ -127,15 +127,25 @@ void lpnas_conv2d_backward(float *din, float *dweight, float *dbias, const float
                            const float *weight, lpnas_shape s, int out_c, const lpnas_conv_params *p,
                            const lpnas_policy *policy, float *ws)
 {
+    lpnas_conv2d_backward_to(din, true, dweight, dbias, dout, in, weight, s, out_c, p, policy, ws);
+}
+
+void lpnas_conv2d_backward_to(float *din, bool accumulate, float *dweight, float *dbias, const float *dout,
+                              const float *in, const float *weight, lpnas_shape s, int out_c,
+                              const lpnas_conv_params *p, const lpnas_policy *policy, float *ws)
+{
     lpnas_shape o = {0, 0, 0, 0};
     lpnas_conv2d_check(s, out_c, p, &o);
     size_t P = (size_t)o.h * o.w;
     if (dbias)
         lpnas_bias_grad_add(dbias, dout, o);
+    bool direct = !is_depthwise(s, out_c, p) && lpnas_conv2d_direct3x3_applies(s, out_c, p);
+    if (din && !accumulate && !direct) /* the other paths add into din */
+        memset(din, 0, lpnas_shape_numel(s) * sizeof *din);
     if (is_depthwise(s, out_c, p)) {
         lpnas_conv2d_dw_backward_isa(din, dweight, dout, in, weight, s, o, p, lpnas_cpu_isa());
-    } else if (lpnas_conv2d_direct3x3_applies(s, out_c, p)) {
-        lpnas_conv2d_direct3x3_backward_isa(din, dweight, dout, in, weight, s, out_c, p->stride_h, ws,
+    } else if (direct) {
+        lpnas_conv2d_direct3x3_backward_isa(din, accumulate, dweight, dout, in, weight, s, out_c, p->stride_h, ws,
                                             lpnas_cpu_isa());
     } else {
         int G = p->groups, cg = s.c / G, og = out_c / G;

@@ -59,6 +59,12 @@ void lpnas_conv2d_forward(float *out, const float *in, const float *weight, cons
 void lpnas_conv2d_backward(float *din, float *dweight, float *dbias, const float *dout, const float *in,
                            const float *weight, lpnas_shape in_shape, int out_c, const lpnas_conv_params *p,
                            const lpnas_policy *policy, float *workspace);
+/* The same, din added into (accumulate) or written as if added into zeros
+ * (the same bits; the direct 3x3 stride-1 path then skips zeroing it: its
+ * sums start from +0 and are never -0, so +0 + sum == sum). */
+void lpnas_conv2d_backward_to(float *din, bool accumulate, float *dweight, float *dbias, const float *dout,
+                              const float *in, const float *weight, lpnas_shape in_shape, int out_c,
+                              const lpnas_conv_params *p, const lpnas_policy *policy, float *workspace);
 
 /* Plain loops, the reference of the tests (fp32 accumulation in the order
  * ci, ky, kx; under an fp16-accumulate policy the lpnas_f16_fma chain). */
@@ -97,7 +103,8 @@ bool lpnas_conv2d_direct3x3_applies(lpnas_shape in, int out_c, const lpnas_conv_
 size_t lpnas_conv2d_direct3x3_workspace(lpnas_shape in, int out_c, int stride);
 void lpnas_conv2d_direct3x3_forward_isa(float *out, const float *in, const float *w, lpnas_shape in_shape,
                                         int out_c, int stride, float *workspace, lpnas_isa isa);
-void lpnas_conv2d_direct3x3_backward_isa(float *din, float *dw, const float *dout, const float *in, const float *w,
+void lpnas_conv2d_direct3x3_backward_isa(float *din, bool din_add, float *dw, const float *dout, const float *in,
+                                         const float *w,
                                          lpnas_shape in_shape, int out_c, int stride, float *workspace,
                                          lpnas_isa isa);
 size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape out, const lpnas_conv_params *p);

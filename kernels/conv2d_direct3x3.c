@@ -650,8 +650,8 @@ static AI tap_list taps_phase(int py, int px, size_t rs)
     return t;
 }
 
-static AI void bwd_body(float *din, float *dw, const float *dout, const float *in, const float *w, lpnas_shape s,
-                        int O, int stride, float *ws, bool wide, bool avx2)
+static AI void bwd_body(float *din, bool din_add, float *dw, const float *dout, const float *in, const float *w,
+                        lpnas_shape s, int O, int stride, float *ws, bool wide, bool avx2)
 {
     size_t P = (size_t)s.h * s.w, plane = plane_floats(s.h, s.w, stride);
     int OH = out_size(s.h, stride), OW = out_size(s.w, stride);
@@ -677,7 +677,7 @@ static AI void bwd_body(float *din, float *dw, const float *dout, const float *i
         pad_planes(gp + 15, g, O, OH, OW);
         if (stride == 1) {
             tap_list t1 = taps_s1(grs);
-            fwd_conv(dx, s.c, s.h, s.w, gp + 15, grs, gplane, O, &t1, wt, true, wide);
+            fwd_conv(dx, s.c, s.h, s.w, gp + 15, grs, gplane, O, &t1, wt, din_add, wide);
             continue;
         }
         /* phase (py, px) at ph + (py * 2 + px) * C * AH * BW: a conv over the
@@ -691,6 +691,8 @@ static AI void bwd_body(float *din, float *dw, const float *dout, const float *i
             }
         /* din[iy][ix] += phase ((iy + 1) & 1, (ix + 1) & 1) at ((iy + 1) >> 1, (ix + 1) >> 1) */
         size_t PP = (size_t)s.c * AH * BW;
+        if (!din_add)
+            memset(dx, 0, (size_t)s.c * P * sizeof *dx);
         for (int c = 0; c < s.c; c++)
             for (int iy = 0; iy < s.h; iy++) {
                 int r = iy + 1;
@@ -709,10 +711,10 @@ static void fwd_portable(float *out, const float *in, const float *w, lpnas_shap
     fwd_body(out, in, w, s, O, stride, ws, false);
 }
 
-static void bwd_portable(float *din, float *dw, const float *dout, const float *in, const float *w, lpnas_shape s,
-                         int O, int stride, float *ws)
+static void bwd_portable(float *din, bool din_add, float *dw, const float *dout, const float *in, const float *w,
+                         lpnas_shape s, int O, int stride, float *ws)
 {
-    bwd_body(din, dw, dout, in, w, s, O, stride, ws, false, false);
+    bwd_body(din, din_add, dw, dout, in, w, s, O, stride, ws, false, false);
 }
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
@@ -723,10 +725,11 @@ __attribute__((target("avx2,fma"))) static void fwd_avx2(float *out, const float
     fwd_body(out, in, w, s, O, stride, ws, false);
 }
 
-__attribute__((target("avx2,fma"))) static void bwd_avx2(float *din, float *dw, const float *dout, const float *in,
-                                                         const float *w, lpnas_shape s, int O, int stride, float *ws)
+__attribute__((target("avx2,fma"))) static void bwd_avx2(float *din, bool din_add, float *dw, const float *dout,
+                                                         const float *in, const float *w, lpnas_shape s, int O,
+                                                         int stride, float *ws)
 {
-    bwd_body(din, dw, dout, in, w, s, O, stride, ws, false, true);
+    bwd_body(din, din_add, dw, dout, in, w, s, O, stride, ws, false, true);
 }
 
 __attribute__((target("avx512f,avx2,fma"))) static void fwd_avx512(float *out, const float *in, const float *w,
@@ -735,11 +738,11 @@ __attribute__((target("avx512f,avx2,fma"))) static void fwd_avx512(float *out, c
     fwd_body(out, in, w, s, O, stride, ws, true);
 }
 
-__attribute__((target("avx512f,avx2,fma"))) static void bwd_avx512(float *din, float *dw, const float *dout,
-                                                                   const float *in, const float *w, lpnas_shape s,
-                                                                   int O, int stride, float *ws)
+__attribute__((target("avx512f,avx2,fma"))) static void bwd_avx512(float *din, bool din_add, float *dw,
+                                                                   const float *dout, const float *in, const float *w,
+                                                                   lpnas_shape s, int O, int stride, float *ws)
 {
-    bwd_body(din, dw, dout, in, w, s, O, stride, ws, true, false);
+    bwd_body(din, din_add, dw, dout, in, w, s, O, stride, ws, true, false);
 }
 #endif
 
@@ -760,19 +763,20 @@ void lpnas_conv2d_direct3x3_forward_isa(float *out, const float *in, const float
     fwd_portable(out, in, w, s, out_c, stride, ws);
 }
 
-void lpnas_conv2d_direct3x3_backward_isa(float *din, float *dw, const float *dout, const float *in, const float *w,
+void lpnas_conv2d_direct3x3_backward_isa(float *din, bool din_add, float *dw, const float *dout, const float *in,
+                                         const float *w,
                                          lpnas_shape s, int out_c, int stride, float *ws, lpnas_isa isa)
 {
     isa = lpnas_cpu_isa_clamp(isa);
 #ifdef HAVE_X86_PATHS
     if (isa >= LPNAS_ISA_AVX512) {
-        bwd_avx512(din, dw, dout, in, w, s, out_c, stride, ws);
+        bwd_avx512(din, din_add, dw, dout, in, w, s, out_c, stride, ws);
         return;
     }
     if (isa == LPNAS_ISA_AVX2) {
-        bwd_avx2(din, dw, dout, in, w, s, out_c, stride, ws);
+        bwd_avx2(din, din_add, dw, dout, in, w, s, out_c, stride, ws);
         return;
     }
 #endif
-    bwd_portable(din, dw, dout, in, w, s, out_c, stride, ws);
+    bwd_portable(din, din_add, dw, dout, in, w, s, out_c, stride, ws);
 }

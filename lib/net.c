@@ -340,8 +340,8 @@ void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const
     switch (nd->kind) {
     case LPNAS_NODE_CONV: {
         lpnas_conv_params p = conv_params(nd);
-        lpnas_conv2d_backward(dx, net->grads + s->w, nd->bias ? net->grads + s->b : NULL, dout, x, P + s->w, sh,
-                              nd->c, &p, policy, net->ws);
+        lpnas_conv2d_backward_to(dx, !store_dx, net->grads + s->w, nd->bias ? net->grads + s->b : NULL, dout, x,
+                                 P + s->w, sh, nd->c, &p, policy, net->ws);
         break;
     }
     case LPNAS_NODE_DECONV: {
@@ -391,9 +391,11 @@ void lpnas_net_backward_node(lpnas_net *net, int i, int n, const float *P, const
  * lines were long out of cache when the first sums arrived. Each is zeroed
  * instead right before the first step that adds into it, its last
  * consumer's (the first visited going backward): the same zeros before the
- * same sums, so the same bits. Where that first step is a BN or activation
- * backward it is not zeroed at all: those write it as they would add into
- * zeros (+0 + v, which turns a -0 into +0 as the sum did). */
+ * same sums, so the same bits. Where that first step is a BN, activation or
+ * conv backward it is not zeroed here: those write it as they would add
+ * into zeros (+0 + v, which turns a -0 into +0 as the sum did; the direct
+ * 3x3 stride-1 conv's sums are never -0; the other conv paths zero it
+ * themselves). */
 void lpnas_net_dgrad_begin(lpnas_net *net, int n, const float *dlogits, int *last_use)
 {
     int count = net->g.count, last = count - 1;
@@ -416,8 +418,9 @@ bool lpnas_net_dgrad_open(lpnas_net *net, int i, int n, const int *last_use, boo
     for (int j = 0; j < 2; j++) {
         int k = nd->in[j];
         if (k > 0 && last_use[k] == i) { /* the input (node 0) has no gradient */
-            /* BN and activation backward write it whole, as onto zeros */
-            if (j == 0 && may_store && (nd->kind == LPNAS_NODE_BN || nd->kind == LPNAS_NODE_ACT))
+            /* BN, activation and conv backward write it whole, as onto zeros */
+            if (j == 0 && may_store &&
+                (nd->kind == LPNAS_NODE_BN || nd->kind == LPNAS_NODE_ACT || nd->kind == LPNAS_NODE_CONV))
                 store = true;
             else
                 memset(net->dacts + net->s[k].act, 0, numel(&net->g.node[k], n) * 4);

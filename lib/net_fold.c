@@ -173,7 +173,8 @@ static void chain_through_fold(lpnas_net *net, int i)
     }
 }
 
-static void conv_backward_folded(lpnas_net *net, int i, int n, const float *x, const lpnas_policy *policy)
+static void conv_backward_folded(lpnas_net *net, int i, int n, const float *x, const lpnas_policy *policy,
+                                 bool store_dx)
 {
     const lpnas_node *nd = &net->g.node[i];
     const lpnas_net_slots *s = &net->s[i];
@@ -188,7 +189,8 @@ static void conv_backward_folded(lpnas_net *net, int i, int n, const float *x, c
      * folded device values (straight-through rounding) */
     if (nd->kind == LPNAS_NODE_CONV) {
         lpnas_conv_params p = lpnas_net_conv_params(nd);
-        lpnas_conv2d_backward(dx, gw, gb, dz, x, net->folded + s->fw, sh, nd->c, &p, policy, net->ws);
+        lpnas_conv2d_backward_to(dx, !store_dx, gw, gb, dz, x, net->folded + s->fw, sh, nd->c, &p, policy,
+                                 net->ws);
     } else {
         lpnas_deconv_params p = lpnas_deconv_params_make(2, 2);
         lpnas_deconv2d_backward(dx, gw, gb, dz, x, net->folded + s->fw, sh, nd->c, &p, policy, net->ws);
@@ -220,7 +222,7 @@ void lpnas_net_backward_folded(lpnas_net *net, const float *dlogits, const lpnas
         }
         const float *x = net->acts + net->s[net->alias[nd->in[0]]].act;
         if (nd->kind == LPNAS_NODE_CONV || nd->kind == LPNAS_NODE_DECONV)
-            conv_backward_folded(net, i, n, x, policy);
+            conv_backward_folded(net, i, n, x, policy, store); /* a deconv never stores */
         else
             lpnas_net_backward_node(net, i, n, net->params, x, policy, store);
     }

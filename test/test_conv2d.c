@@ -621,7 +621,14 @@ START_TEST(direct3x3_paths_same_bits)
         for (int isa = 0; isa <= (int)det; isa++) {
             out[isa] = malloc(no * 4), din[isa] = calloc(ni, 4), dw[isa] = calloc(nw, 4);
             lpnas_conv2d_direct3x3_forward_isa(out[isa], in, w, s, k->oc, k->sh, ws, (lpnas_isa)isa);
-            lpnas_conv2d_direct3x3_backward_isa(din[isa], dw[isa], g, in, w, s, k->oc, k->sh, ws, (lpnas_isa)isa);
+            lpnas_conv2d_direct3x3_backward_isa(din[isa], true, dw[isa], g, in, w, s, k->oc, k->sh, ws,
+                                                (lpnas_isa)isa);
+            /* din written (not added into): the bits of adding into zeros, over a NaN-filled buffer */
+            float *dst = malloc(ni * 4), *dws = calloc(nw, 4);
+            memset(dst, 0xff, ni * 4);
+            lpnas_conv2d_direct3x3_backward_isa(dst, false, dws, g, in, w, s, k->oc, k->sh, ws, (lpnas_isa)isa);
+            ck_assert_msg(!memcmp(dst, din[isa], ni * 4), "case %zu din stored %s", t, lpnas_isa_name(isa));
+            free(dst), free(dws);
             if (isa > 0) {
                 ck_assert_msg(!memcmp(out[isa], out[0], no * 4), "case %zu forward %s", t, lpnas_isa_name(isa));
                 ck_assert_msg(!memcmp(din[isa], din[0], ni * 4), "case %zu din %s", t, lpnas_isa_name(isa));
@@ -637,7 +644,7 @@ START_TEST(direct3x3_paths_same_bits)
         ck_assert_msg(!memcmp(fdw, dw[0], nw * 4), "case %zu lpnas_conv2d_backward dw", t);
         /* din = NULL: the weight gradient alone, the same bits */
         memset(fdw, 0, nw * 4);
-        lpnas_conv2d_direct3x3_backward_isa(NULL, fdw, g, in, w, s, k->oc, k->sh, ws, lpnas_cpu_isa());
+        lpnas_conv2d_direct3x3_backward_isa(NULL, true, fdw, g, in, w, s, k->oc, k->sh, ws, lpnas_cpu_isa());
         ck_assert_msg(!memcmp(fdw, dw[0], nw * 4), "case %zu dw without din", t);
         float *ref = malloc(no * 4), *rdin = calloc(ni, 4), *rdw = calloc(nw, 4);
         lpnas_conv2d_forward_ref(ref, in, w, NULL, s, k->oc, &p, LPNAS_KACT_NONE, NULL);
@@ -653,6 +660,50 @@ START_TEST(direct3x3_paths_same_bits)
             free(out[isa]), free(din[isa]), free(dw[isa]);
         free(in), free(w), free(g), free(ws), free(fo), free(fdin), free(fdw), free(ref), free(rdin), free(rdw);
     }
+}
+END_TEST
+
+/* lpnas_conv2d_backward_to with accumulate false writes din as adding into
+ * zeros would, on every conv path (direct 3x3 stride 1 and 2, depthwise,
+ * plain 1x1, im2col), FP32 and a device policy, over a NaN-filled buffer;
+ * and an all -0 output gradient gives +0, as +0 + -0 does. */
+START_TEST(backward_store_equals_add_into_zeros)
+{
+    const conv_case cases[] = {
+        {2, 6, 9, 21, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0}, /* direct 3x3, stride 1 */
+        {1, 5, 9, 19, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0}, /* direct 3x3, stride 2 */
+        {2, 8, 7, 13, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 0}, /* depthwise */
+        {1, 6, 5, 11, 9, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0}, /* plain 1x1 (sgemm) */
+        {1, 6, 8, 10, 4, 5, 5, 1, 1, 2, 2, 1, 1, 2, 0}, /* 5x5, two groups (im2col) */
+    };
+    const lpnas_policy *dev;
+    lpnas_policy_get("myriadx", &dev);
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++)
+        for (int pol = 0; pol < 2; pol++)
+            for (int zero = 0; zero < 2; zero++) {
+                const conv_case *k = &cases[t];
+                lpnas_conv_params p = params_of(k);
+                lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
+                ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
+                size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o);
+                size_t nw = (size_t)k->oc * (k->c / k->groups) * k->kh * k->kw;
+                float *in = malloc(ni * 4), *w = malloc(nw * 4), *g = malloc(no * 4);
+                float *add = calloc(ni, 4), *st = malloc(ni * 4), *dw1 = calloc(nw, 4), *dw2 = calloc(nw, 4);
+                float *ws = malloc(lpnas_conv2d_workspace(s, k->oc, &p) * 4);
+                fill(in, ni), fill(w, nw), fill(g, no);
+                if (zero)
+                    for (size_t i = 0; i < no; i++)
+                        g[i] = -0.0f;
+                memset(st, 0xff, ni * 4);
+                const lpnas_policy *pp = pol ? dev : NULL;
+                lpnas_conv2d_backward_to(add, true, dw1, NULL, g, in, w, s, k->oc, &p, pp, ws);
+                lpnas_conv2d_backward_to(st, false, dw2, NULL, g, in, w, s, k->oc, &p, pp, ws);
+                ck_assert_msg(!memcmp(st, add, ni * 4), "case %zu policy %d zero %d: din", t, pol, zero);
+                ck_assert_msg(!memcmp(dw1, dw2, nw * 4), "case %zu policy %d zero %d: dw", t, pol, zero);
+                for (size_t i = 0; zero && i < ni; i++)
+                    LPNAS_REQUIRE(!signbit(st[i]) && st[i] == 0, "case %zu din[%zu] = %a", t, i, (double)st[i]);
+                free(in), free(w), free(g), free(add), free(st), free(dw1), free(dw2), free(ws);
+            }
 }
 END_TEST
 
@@ -745,6 +796,7 @@ static Suite *suite(void)
     tcase_add_test(t, fp16_accumulate_bit_exact);
     tcase_add_test(t, fp16_accumulate_every_path);
     tcase_add_test(t, fp16_accumulate_double_rounding);
+    tcase_add_test(t, backward_store_equals_add_into_zeros);
     tcase_add_test(t, fp16_accumulate_caller_fp_mode);
     tcase_add_test(t, depthwise_paths_same_bits);
     tcase_add_test(t, direct3x3_paths_same_bits);
