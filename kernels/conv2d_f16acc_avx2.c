@@ -367,25 +367,30 @@ AVX512_TARGET static ALWAYS_INLINE void block16(float *out, size_t ostride, int 
     }
 }
 
+/* The (ocb, pv) shapes of 16 chains (AVX-512: blocks16, blocks32), each a
+ * constant in its call so that the block's loops unroll. */
+#define SWITCH_16_CHAINS(BLOCK, X, W, B)                                                                              \
+    switch (ocb * 32 + pv) {                                                                                          \
+    case 4 * 32 + 4: BLOCK(d, ostride, nv, X, W, xo, B, K, 4, 4); break;                                              \
+    case 4 * 32 + 2: BLOCK(d, ostride, nv, X, W, xo, B, K, 4, 2); break;                                              \
+    case 4 * 32 + 1: BLOCK(d, ostride, nv, X, W, xo, B, K, 4, 1); break;                                              \
+    case 2 * 32 + 8: BLOCK(d, ostride, nv, X, W, xo, B, K, 2, 8); break;                                              \
+    case 2 * 32 + 4: BLOCK(d, ostride, nv, X, W, xo, B, K, 2, 4); break;                                              \
+    case 2 * 32 + 2: BLOCK(d, ostride, nv, X, W, xo, B, K, 2, 2); break;                                              \
+    case 2 * 32 + 1: BLOCK(d, ostride, nv, X, W, xo, B, K, 2, 1); break;                                              \
+    case 1 * 32 + 16: BLOCK(d, ostride, nv, X, W, xo, B, K, 1, 16); break;                                            \
+    case 1 * 32 + 8: BLOCK(d, ostride, nv, X, W, xo, B, K, 1, 8); break;                                              \
+    case 1 * 32 + 4: BLOCK(d, ostride, nv, X, W, xo, B, K, 1, 4); break;                                              \
+    case 1 * 32 + 2: BLOCK(d, ostride, nv, X, W, xo, B, K, 1, 2); break;                                              \
+    default: BLOCK(d, ostride, nv, X, W, xo, B, K, 1, 1); break;                                                      \
+    }
+
 AVX512_TARGET static __attribute__((noinline)) void blocks16(float *d, size_t ostride, int nv, const void *xv,
                                                              const void *wv, const ptrdiff_t *xo, const void *bv,
                                                              int K, int ocb, int pv)
 {
     const float *xp = xv, *wa = wv, *bb = bv;
-    switch (ocb * 32 + pv) {
-    case 4 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 4); break;
-    case 4 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 2); break;
-    case 4 * 32 + 1: block16(d, ostride, nv, xp, wa, xo, bb, K, 4, 1); break;
-    case 2 * 32 + 8: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 8); break;
-    case 2 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 4); break;
-    case 2 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 2); break;
-    case 2 * 32 + 1: block16(d, ostride, nv, xp, wa, xo, bb, K, 2, 1); break;
-    case 1 * 32 + 16: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 16); break;
-    case 1 * 32 + 8: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 8); break;
-    case 1 * 32 + 4: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 4); break;
-    case 1 * 32 + 2: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 2); break;
-    default: block16(d, ostride, nv, xp, wa, xo, bb, K, 1, 1); break;
-    }
+    SWITCH_16_CHAINS(block16, xp, wa, bb)
 }
 
 /* ---- the same chain in binary16 arithmetic (AVX512-FP16) -------------------
@@ -438,20 +443,7 @@ AVX512_TARGET static __attribute__((noinline)) void blocks32(float *d, size_t os
                                                              int K, int ocb, int pv)
 {
     const uint16_t *x = xp, *w = wa, *b = bb;
-    switch (ocb * 32 + pv) {
-    case 4 * 32 + 4: block32(d, ostride, nv, x, w, xo, b, K, 4, 4); break;
-    case 4 * 32 + 2: block32(d, ostride, nv, x, w, xo, b, K, 4, 2); break;
-    case 4 * 32 + 1: block32(d, ostride, nv, x, w, xo, b, K, 4, 1); break;
-    case 2 * 32 + 8: block32(d, ostride, nv, x, w, xo, b, K, 2, 8); break;
-    case 2 * 32 + 4: block32(d, ostride, nv, x, w, xo, b, K, 2, 4); break;
-    case 2 * 32 + 2: block32(d, ostride, nv, x, w, xo, b, K, 2, 2); break;
-    case 2 * 32 + 1: block32(d, ostride, nv, x, w, xo, b, K, 2, 1); break;
-    case 1 * 32 + 16: block32(d, ostride, nv, x, w, xo, b, K, 1, 16); break;
-    case 1 * 32 + 8: block32(d, ostride, nv, x, w, xo, b, K, 1, 8); break;
-    case 1 * 32 + 4: block32(d, ostride, nv, x, w, xo, b, K, 1, 4); break;
-    case 1 * 32 + 2: block32(d, ostride, nv, x, w, xo, b, K, 1, 2); break;
-    default: block32(d, ostride, nv, x, w, xo, b, K, 1, 1); break;
-    }
+    SWITCH_16_CHAINS(block32, x, w, b)
 }
 
 /* The blocks of one path; xp, wa and bb point to binary32 values (blocks8,
