@@ -183,8 +183,9 @@ AVX2_TARGET static void convert_row(void *xv, void *nxv, const float *src, int w
         j1 = wr - 1;
 #define PUT(j, hv)                                                                                                    \
     do {                                                                                                              \
+        uint16_t bits_ = h_of(hv);                                                                                    \
         if (half)                                                                                                     \
-            xh[j] = h_of(hv), nxh[j] = (uint16_t)(h_of(hv) ^ 0x8000u);                                                \
+            xh[j] = bits_, nxh[j] = (uint16_t)(bits_ ^ 0x8000u);                                                      \
         else                                                                                                          \
             x[j] = (hv), nx[j] = -(hv);                                                                               \
     } while (0)
