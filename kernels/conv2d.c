@@ -139,10 +139,11 @@ void lpnas_conv2d_backward_to(float *din, bool accumulate, float *dweight, float
     size_t P = (size_t)o.h * o.w;
     if (dbias)
         lpnas_bias_grad_add(dbias, dout, o);
-    bool direct = !is_depthwise(s, out_c, p) && lpnas_conv2d_direct3x3_applies(s, out_c, p);
+    bool depthwise = is_depthwise(s, out_c, p);
+    bool direct = !depthwise && lpnas_conv2d_direct3x3_applies(s, out_c, p);
     if (din && !accumulate && !direct) /* the other paths add into din */
         memset(din, 0, lpnas_shape_numel(s) * sizeof *din);
-    if (is_depthwise(s, out_c, p)) {
+    if (depthwise) {
         lpnas_conv2d_dw_backward_isa(din, dweight, dout, in, weight, s, o, p, lpnas_cpu_isa());
     } else if (direct) {
         lpnas_conv2d_direct3x3_backward_isa(din, accumulate, dweight, dout, in, weight, s, out_c, p->stride_h, ws,

@@ -183,11 +183,12 @@ AVX2_TARGET static void convert_row(void *xv, void *nxv, const float *src, int w
         j1 = wr - 1;
 #define PUT(j, hv)                                                                                                    \
     do {                                                                                                              \
-        uint16_t bits_ = h_of(hv);                                                                                    \
-        if (half)                                                                                                     \
+        if (half) {                                                                                                   \
+            uint16_t bits_ = h_of(hv);                                                                                \
             xh[j] = bits_, nxh[j] = (uint16_t)(bits_ ^ 0x8000u);                                                      \
-        else                                                                                                          \
+        } else {                                                                                                      \
             x[j] = (hv), nx[j] = -(hv);                                                                               \
+        }                                                                                                             \
     } while (0)
 #define PAD(j)                                                                                                        \
     do {                                                                                                              \

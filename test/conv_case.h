@@ -4,6 +4,7 @@
 #ifndef LPNAS_TEST_CONV_CASE_H
 #define LPNAS_TEST_CONV_CASE_H
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,18 @@ static inline lpnas_conv_params params_of(const conv_case *k)
 {
     lpnas_conv_params p = {k->kh, k->kw, k->sh, k->sw, k->ph, k->pw, k->dh, k->dw, k->groups};
     return p;
+}
+
+/* A case's parameters, input and (checked) output shape, and element
+ * counts of input, output and weights. */
+static inline void conv_case_dims(const conv_case *k, lpnas_conv_params *p, lpnas_shape *s, lpnas_shape *o,
+                                  size_t *ni, size_t *no, size_t *nw)
+{
+    *p = params_of(k);
+    *s = (lpnas_shape){k->n, k->c, k->h, k->w};
+    ck_assert_int_eq(lpnas_conv2d_check(*s, k->oc, p, o), LPNAS_OK);
+    *ni = lpnas_shape_numel(*s), *no = lpnas_shape_numel(*o);
+    *nw = (size_t)k->oc * (k->c / k->groups) * k->kh * k->kw;
 }
 
 static uint64_t rng_state = 1;

@@ -66,11 +66,10 @@ START_TEST(backward_matches_finite_differences)
 {
     for (size_t t = 0; t < NCASES; t++) {
         const conv_case *k = &CASES[t];
-        lpnas_conv_params p = params_of(k);
-        lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
-        ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
-        size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o);
-        size_t nw = (size_t)k->oc * (k->c / k->groups) * k->kh * k->kw;
+        lpnas_conv_params p;
+        lpnas_shape s, o;
+        size_t ni, no, nw;
+        conv_case_dims(k, &p, &s, &o, &ni, &no, &nw);
         float *in = malloc(ni * 4), *w = malloc(nw * 4), *b = malloc((size_t)k->oc * 4), *r = malloc(no * 4);
         float *din = calloc(ni, 4), *dw = calloc(nw, 4), *db = calloc((size_t)k->oc, 4);
         float *ws = malloc((lpnas_conv2d_workspace(s, k->oc, &p) + 1) * 4);
@@ -108,11 +107,10 @@ END_TEST
 static void run_paths(const conv_case *k, const lpnas_policy *pol, lpnas_act act, float **fast, float **ref,
                       size_t *no_out)
 {
-    lpnas_conv_params p = params_of(k);
-    lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
-    ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
-    size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o);
-    size_t nw = (size_t)k->oc * (k->c / k->groups) * k->kh * k->kw;
+    lpnas_conv_params p;
+    lpnas_shape s, o;
+    size_t ni, no, nw;
+    conv_case_dims(k, &p, &s, &o, &ni, &no, &nw);
     float *in = malloc(ni * 4), *w = malloc(nw * 4), *b = malloc((size_t)k->oc * 4);
     fill(in, ni);
     fill(w, nw);
@@ -400,11 +398,10 @@ START_TEST(backward_store_equals_add_into_zeros)
         for (int pol = 0; pol < 2; pol++)
             for (int zero = 0; zero < 2; zero++) {
                 const conv_case *k = &cases[t];
-                lpnas_conv_params p = params_of(k);
-                lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
-                ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
-                size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o);
-                size_t nw = (size_t)k->oc * (k->c / k->groups) * k->kh * k->kw;
+                lpnas_conv_params p;
+                lpnas_shape s, o;
+                size_t ni, no, nw;
+                conv_case_dims(k, &p, &s, &o, &ni, &no, &nw);
                 float *in = malloc(ni * 4), *w = malloc(nw * 4), *g = malloc(no * 4);
                 float *add = calloc(ni, 4), *st = malloc(ni * 4), *dw1 = calloc(nw, 4), *dw2 = calloc(nw, 4);
                 float *ws = malloc(lpnas_conv2d_workspace(s, k->oc, &p) * 4);

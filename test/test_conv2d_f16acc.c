@@ -44,11 +44,10 @@ static void f16acc_case_data(const conv_case *k, float scale_in, float scale_w, 
 {
     const lpnas_policy *acc16;
     lpnas_policy_get("myriadx-fp16acc", &acc16);
-    lpnas_conv_params p = params_of(k);
-    lpnas_shape s = {k->n, k->c, k->h, k->w}, o;
-    ck_assert_int_eq(lpnas_conv2d_check(s, k->oc, &p, &o), LPNAS_OK);
-    size_t ni = lpnas_shape_numel(s), no = lpnas_shape_numel(o);
-    size_t nw = (size_t)k->oc * (k->c / k->groups) * k->kh * k->kw;
+    lpnas_conv_params p;
+    lpnas_shape s, o;
+    size_t ni, no, nw;
+    conv_case_dims(k, &p, &s, &o, &ni, &no, &nw);
     float *in = malloc(ni * 4), *w = malloc(nw * 4), *b = malloc((size_t)k->oc * 4);
     fill(in, ni);
     fill(w, nw);
