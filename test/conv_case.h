@@ -7,6 +7,7 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "kernels/conv2d.h"
 
@@ -44,6 +45,15 @@ static inline void fill(float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         x[i] = frand();
+}
+
+/* n new values from the generator (malloc'd; the caller frees them). */
+static inline float *filled(size_t n)
+{
+    float *x = malloc(n * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    fill(x, n);
+    return x;
 }
 
 #endif

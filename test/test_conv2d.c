@@ -111,10 +111,7 @@ static void run_paths(const conv_case *k, const lpnas_policy *pol, lpnas_act act
     lpnas_shape s, o;
     size_t ni, no, nw;
     conv_case_dims(k, &p, &s, &o, &ni, &no, &nw);
-    float *in = malloc(ni * 4), *w = malloc(nw * 4), *b = malloc((size_t)k->oc * 4);
-    fill(in, ni);
-    fill(w, nw);
-    fill(b, (size_t)k->oc);
+    float *in = filled(ni), *w = filled(nw), *b = filled((size_t)k->oc);
     for (size_t i = 0; i < ni; i++)
         in[i] *= 8; /* larger sums: more rounding */
     /* device values in, as the network would give them */

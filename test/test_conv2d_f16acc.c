@@ -48,10 +48,7 @@ static void f16acc_case_data(const conv_case *k, float scale_in, float scale_w, 
     lpnas_shape s, o;
     size_t ni, no, nw;
     conv_case_dims(k, &p, &s, &o, &ni, &no, &nw);
-    float *in = malloc(ni * 4), *w = malloc(nw * 4), *b = malloc((size_t)k->oc * 4);
-    fill(in, ni);
-    fill(w, nw);
-    fill(b, (size_t)k->oc);
+    float *in = filled(ni), *w = filled(nw), *b = filled((size_t)k->oc);
     for (size_t i = 0; i < ni; i++)
         in[i] *= scale_in;
     for (size_t i = 0; i < nw; i++)
