@@ -111,5 +111,16 @@ size_t lpnas_conv2d_f16acc_avx2_workspace(lpnas_shape in, lpnas_shape out, const
 bool lpnas_conv2d_f16acc_avx2(float *out, const float *in, const float *weight, const float *bias,
                               lpnas_shape in_shape, lpnas_shape out_shape, const lpnas_conv_params *p,
                               float *workspace, lpnas_isa path);
+/* The AVX2 kernel has two ways to the same bits: scaled binary16, fast
+ * where the CPU does binary32 subnormal arithmetic at full speed, and
+ * rounding to odd, which never makes a subnormal. WATCH (what
+ * lpnas_conv2d_f16acc_avx2 does) times a few thousand steps of each at the
+ * start of the call and takes the faster for the rest; SCALED and ODD take
+ * one all along. *ran (if not NULL): bit 1 << way for each way that ran.
+ * Other paths ignore both. */
+typedef enum { LPNAS_F16ACC_SCALED = 0, LPNAS_F16ACC_ODD = 1, LPNAS_F16ACC_WATCH = 2 } lpnas_f16acc_way;
+bool lpnas_conv2d_f16acc_avx2_way(float *out, const float *in, const float *weight, const float *bias,
+                                  lpnas_shape in_shape, lpnas_shape out_shape, const lpnas_conv_params *p,
+                                  float *workspace, lpnas_isa path, lpnas_f16acc_way way, unsigned *ran);
 
 #endif

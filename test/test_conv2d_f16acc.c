@@ -39,6 +39,36 @@ static void fill_ties(float *x, size_t n, float scale, float trap)
     }
 }
 
+/* The AVX2 kernel's two ways (kernels/conv2d.h): scaled binary16 all
+ * along, rounding to odd all along, and the watch's trial of both (which
+ * moves between them in the middle of a long enough call) give the same
+ * bits, bound results included. Returns the ways the watched call ran. */
+static unsigned avx2_ways_agree(const float *in, const float *w, const float *b, lpnas_shape s, lpnas_shape o,
+                                const lpnas_conv_params *p, const char *what)
+{
+    size_t no = lpnas_shape_numel(o);
+    float *out[3], *ws = malloc(lpnas_conv2d_f16acc_avx2_workspace(s, o, p) * 4);
+    const lpnas_f16acc_way ways[3] = {LPNAS_F16ACC_SCALED, LPNAS_F16ACC_ODD, LPNAS_F16ACC_WATCH};
+    bool done[3];
+    unsigned ran[3];
+    for (int v = 0; v < 3; v++) {
+        out[v] = malloc(no * 4);
+        done[v] = lpnas_conv2d_f16acc_avx2_way(out[v], in, w, b, s, o, p, ws, LPNAS_ISA_AVX2, ways[v], &ran[v]);
+    }
+    ck_assert_msg((ran[0] & ~1u) == 0 && (ran[1] & ~2u) == 0,
+                  "%s: a fixed way ran the other (%u, %u)", what, ran[0], ran[1]);
+    for (int v = 1; v < 3; v++) {
+        ck_assert_msg(done[v] == done[0], "%s: way %d bounded %d, scaled %d", what, v, done[v], done[0]);
+        for (size_t i = 0; done[0] && i < no; i++)
+            LPNAS_REQUIRE(memcmp(&out[v][i], &out[0][i], 4) == 0, "%s AVX2 way %d out[%zu]: %a, scaled %a", what, v,
+                          i, (double)out[v][i], (double)out[0][i]);
+    }
+    for (int v = 0; v < 3; v++)
+        free(out[v]);
+    free(ws);
+    return ran[2];
+}
+
 static void f16acc_case_data(const conv_case *k, float scale_in, float scale_w, lpnas_isa isa, const char *what,
                              int data)
 {
@@ -70,6 +100,8 @@ static void f16acc_case_data(const conv_case *k, float scale_in, float scale_w, 
     for (size_t i = 0; i < no; i++)
         LPNAS_REQUIRE(memcmp(&fast[i], &ref[i], 4) == 0, "%s path %s out[%zu]: %a vs %a", what, lpnas_isa_name(isa), i,
                       (double)fast[i], (double)ref[i]);
+    if (isa == LPNAS_ISA_AVX2)
+        avx2_ways_agree(in, w, k->bias ? b : NULL, s, o, &p, what);
     free(in), free(w), free(b), free(fast), free(ref), free(ws);
 }
 
@@ -139,6 +171,38 @@ START_TEST(fp16_accumulate_every_path)
 }
 END_TEST
 
+/* The AVX2 watch's trial in the middle of a call, on a conv long enough
+ * for both ways to run (16 -> 8 channels, 3x3, 48 x 40: ~280 000 vector
+ * steps), with random, tiny (binary16 subnormal sums: the data that makes
+ * scaled binary16 slow on some CPUs) and tie-heavy data. */
+START_TEST(fp16_accumulate_avx2_watch)
+{
+    if (lpnas_cpu_isa_detected() < LPNAS_ISA_AVX2)
+        return;
+    const lpnas_shape s = {1, 16, 48, 40};
+    lpnas_conv_params p = lpnas_conv_params_make(3, 1, 1);
+    lpnas_shape o;
+    ck_assert_int_eq(lpnas_conv2d_check(s, 8, &p, &o), LPNAS_OK);
+    size_t ni = lpnas_shape_numel(s), nw = (size_t)8 * 16 * 9;
+    const float scales[3][2] = {{8.0f, 1.0f}, {0x1p-9f, 0x1p-8f}, {0.25f, 0.5f}};
+    for (int d = 0; d < 3; d++) {
+        float *in = filled(ni), *w = filled(nw), *b = filled(8);
+        for (size_t i = 0; i < ni; i++)
+            in[i] *= scales[d][0];
+        for (size_t i = 0; i < nw; i++)
+            w[i] *= scales[d][1];
+        if (d == 2) {
+            fill_ties(in, ni, scales[d][0], 0x1.ff8p-1f);
+            fill_ties(w, nw, scales[d][1], 0x1.004p-1f);
+        }
+        char what[32];
+        snprintf(what, sizeof what, "watch data %d", d);
+        ck_assert_msg(avx2_ways_agree(in, w, b, s, o, &p, what) == 3u, "%s: the watch did not try both ways", what);
+        free(in), free(w), free(b);
+    }
+}
+END_TEST
+
 /* Chains where computing a step in binary32 and then rounding to binary16
  * gives the wrong answer (conv2d_f16acc_avx2.c): the binary32 sum of the
  * exact value lands on a binary16 midpoint, and ties-to-even then goes the
@@ -147,7 +211,12 @@ END_TEST
  *   1025 + (0.5 + 2^-11)(1 - 2^-10) = 1025.5 - 2^-21 -> 1025 (not 1026),
  *   the same negated, and the same at the top of a binade (2047.5 - 2^-21),
  *   513 * 2^-24 + (1 + 2^-10) 2^-12 * (2 - 2^-9) 2^-14 = 513.5 * 2^-24 - 2^-45
- *     -> 513 * 2^-24 (binary16 subnormals; not 514 * 2^-24), and negated.
+ *     -> 513 * 2^-24 (binary16 subnormals; not 514 * 2^-24), and negated;
+ *   1024 + 0x1.1d4p-1 * 0x1.cb8p-1 = 1024.5 + 6 * 2^-22 -> 1025 (binary32
+ *   rounds it to the midpoint 1024.5, whose tie goes to 1024; the AVX2
+ *   kernel's truncated sum is that midpoint too, and must round up as the
+ *   sum is not exact), negated, and the same in subnormals (512.5 * 2^-24
+ *   + 6 * 2^-46 -> 513 * 2^-24).
  * The expected bits come from the independent reference (test/f16_ref.c,
  * the exact sum in binary64) and must differ from the double rounding; every
  * path (AVX2 and AVX-512 too where the CPU has them) must give them. */
@@ -164,6 +233,9 @@ START_TEST(fp16_accumulate_double_rounding)
         {2047.0f, 0x1.004p-1f, 0x1.ff8p-1f, 0.0f, 1.0f},
         {513 * 0x1p-24f, 0x1.004p-12f, 0x1.ff8p-14f, 0x1p-7f, 0x1p-7f},
         {-513 * 0x1p-24f, 0x1.004p-12f, -0x1.ff8p-14f, 0x1p-7f, -0x1p-7f},
+        {1024.0f, 0x1.1d4p-1f, 0x1.cb8p-1f, 0.0f, 1.0f},
+        {-1024.0f, 0x1.1d4p-1f, -0x1.cb8p-1f, 0.0f, 1.0f},
+        {512 * 0x1p-24f, 0x1.1d4p-13f, 0x1.cb8p-13f, 0x1p-7f, 0x1p-7f},
     };
     const lpnas_policy *acc16;
     lpnas_policy_get("myriadx-fp16acc", &acc16);
@@ -276,6 +348,7 @@ static Suite *suite(void)
     TCase *t = lpnas_tcase("conv2d_f16acc");
     tcase_add_test(t, fp16_accumulate_every_path);
     tcase_add_test(t, fp16_accumulate_double_rounding);
+    tcase_add_test(t, fp16_accumulate_avx2_watch);
     tcase_add_test(t, fp16_accumulate_caller_fp_mode);
     suite_add_tcase(s, t);
     return s;
