@@ -163,7 +163,6 @@ static inline float f16v(float v)
     return lpnas_f16_to_f32((lpnas_f16){h_of(v)});
 }
 
-/* The partial sums of every chain stay below 65504 (see the top comment). */
 /* The binary16 value of pattern h times 2^-112 (the AVX2 kernel's scaled
  * binary16; top comment), built from bits so that no FTZ can flush it:
  * the magnitude shifted up 13 bits is that binary32 pattern, subnormal
@@ -175,6 +174,17 @@ static float scaled16(uint16_t h)
     memcpy(&f, &b, sizeof f);
     return f;
 }
+
+/* The inverse: the binary16 value a scaled16 result holds, by bits (no
+ * rounding, whatever MXCSR says). */
+static float unscaled16(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, sizeof b);
+    return lpnas_f16_to_f32((lpnas_f16){(uint16_t)((b >> 16 & 0x8000u) | (b >> 13 & 0x7fffu))});
+}
+
+/* The partial sums of every chain stay below 65504 (see the top comment). */
 
 static bool chains_bounded(double bias_abs, double xmax, double wsum, int K)
 {
@@ -571,15 +581,7 @@ static void watch_take(way_watch *sw, lpnas_f16acc_way way)
         return;
     for (size_t i = 0; i < sw->nw + sw->nb; i++) {
         float *f = i < sw->nw ? &sw->wabs[i] : &sw->bias16[i - sw->nw];
-        uint16_t h;
-        if (way == LPNAS_F16ACC_ODD) {
-            uint32_t b;
-            memcpy(&b, f, sizeof b);
-            h = (uint16_t)((b >> 16 & 0x8000u) | (b >> 13 & 0x7fffu));
-            *f = lpnas_f16_to_f32((lpnas_f16){h});
-        } else {
-            *f = scaled16(h_of(*f));
-        }
+        *f = way == LPNAS_F16ACC_ODD ? unscaled16(*f) : scaled16(h_of(*f));
     }
     _mm_setcsr((_mm_getcsr() & ~0x6000u) | (way == LPNAS_F16ACC_ODD ? 0x2000u : 0x6000u));
     sw->way = way;
@@ -655,6 +657,9 @@ bool lpnas_conv2d_f16acc_avx2_way(float *out, const float *in, const float *weig
                                   lpnas_f16acc_way way, unsigned *ran)
 {
     bool wide = path >= LPNAS_ISA_AVX512, half = path >= LPNAS_ISA_AVX512FP16;
+    /* |w| and biases as the values themselves (AVX-512F, and AVX2 to odd
+     * from the start) or as scaled binary16 (the AVX2 way that starts) */
+    bool values = wide || way == LPNAS_F16ACC_ODD;
     plan pl = plan_make(s, o, p, half ? 32 : 16);
     int G = pl.G, cg = pl.cg, og = pl.og, K = pl.K;
     size_t es = half ? 2 : 4;
@@ -676,7 +681,7 @@ bool lpnas_conv2d_f16acc_avx2_way(float *out, const float *in, const float *weig
             size_t off = ((size_t)ci * pl.sw + q) * pl.plane + (size_t)ky * p->dil_h * pl.wr + (size_t)(reach / pl.sw);
             if (half)
                 wabs_h[(size_t)oc * K + k] = h_of(fabsf(v));
-            else if (wide)
+            else if (values)
                 wabs[(size_t)oc * K + k] = fabsf(v);
             else
                 wabs[(size_t)oc * K + k] = scaled16(h_of(fabsf(v)));
@@ -686,7 +691,7 @@ bool lpnas_conv2d_f16acc_avx2_way(float *out, const float *in, const float *weig
         double bv = f16v(bias ? bias[oc] : 0.0f);
         if (half)
             bias_h[oc] = h_of((float)bv);
-        else if (wide)
+        else if (values)
             bias16[oc] = (float)bv;
         else
             bias16[oc] = scaled16(h_of((float)bv));
@@ -695,7 +700,8 @@ bool lpnas_conv2d_f16acc_avx2_way(float *out, const float *in, const float *weig
         if (!(fabs(bv) <= bias_max))
             bias_max = fabs(bv);
     }
-    way_watch watch = {{0, 0}, {0, 0}, {0, 0}, LPNAS_F16ACC_SCALED, false, way != LPNAS_F16ACC_WATCH, 0u,
+    way_watch watch = {{0, 0}, {0, 0}, {0, 0}, values ? LPNAS_F16ACC_ODD : LPNAS_F16ACC_SCALED, false,
+                       way != LPNAS_F16ACC_WATCH, 0u,
                        wabs, bias16, pl.nwk, (size_t)G * og};
     bool ok = true;
     for (int n = 0; n < s.n && ok; n++)
@@ -716,8 +722,6 @@ bool lpnas_conv2d_f16acc_avx2_way(float *out, const float *in, const float *weig
              * included. */
             unsigned csr = _mm_getcsr();
             _mm_setcsr((csr & ~(0x6000u | 0x8040u)) | (wide ? 0u : watch.way == LPNAS_F16ACC_ODD ? 0x2000u : 0x6000u));
-            if (!wide && way == LPNAS_F16ACC_ODD)
-                watch_take(&watch, LPNAS_F16ACC_ODD);
             if (half)
                 group_run(blocks32, 32, 16, 2, out, xb, wa, xo, bb, o, p, &pl, n, g, NULL);
             else if (wide)
